@@ -1,0 +1,51 @@
+# A thin front to CMake.  `make run` and `make test` first install, from
+# Debian's packages, whatever the build needs and the machine lacks.
+
+BUILD      ?= build
+SAN_BUILD  ?= build/sanitize
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+DATA       ?= enrt-data
+
+DEB_PACKAGES = cmake make gcc pkg-config protobuf-c-compiler \
+	libprotobuf-c-dev libnng-dev liblmdb-dev libsodium-dev \
+	libcmocka-dev libjansson-dev
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build run test format clean
+
+all: build
+
+# Installs only the packages that are missing, so that a machine that has
+# them all needs neither the network nor root.
+deps:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+			| grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) \
+			apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/bin/enrtd --data $(DATA)
+
+# The tests run against a build with AddressSanitizer and UBSan.
+test: deps
+	cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DENRT_SANITIZE=ON
+	cmake --build $(SAN_BUILD) -j $(JOBS)
+	cd $(SAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)

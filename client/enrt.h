@@ -1,0 +1,292 @@
+/*
+ * libenrt: the C client library of the enrt reference-token service.
+ *
+ * A client handle holds one connection to enrtd and may be shared by any
+ * number of threads; each call is one request and one reply with its own
+ * timeout.  Every call returns an enrt_status and, when it is not
+ * ENRT_OK, fills the caller's enrt_error with a message a person can act
+ * on.  Results are plain structs owned by the caller and released with the
+ * matching free function; every free function accepts NULL.
+ *
+ * The library never prints and never resends a request on its own: a
+ * request whose reply did not arrive in time fails with ENRT_UNAVAILABLE
+ * and may or may not have been carried out by the server.
+ */
+#ifndef ENRT_H
+#define ENRT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status codes, by their gRPC numbers. */
+typedef enum enrt_status {
+	ENRT_OK = 0,
+	ENRT_INVALID_ARGUMENT = 3,
+	ENRT_NOT_FOUND = 5,
+	ENRT_ALREADY_EXISTS = 6,
+	ENRT_PERMISSION_DENIED = 7,
+	ENRT_RESOURCE_EXHAUSTED = 8,
+	ENRT_FAILED_PRECONDITION = 9,
+	ENRT_INTERNAL = 13,
+	ENRT_UNAVAILABLE = 14,
+	ENRT_UNAUTHENTICATED = 16,
+} enrt_status;
+
+/*
+ * The upper-case name of a status, such as "INVALID_ARGUMENT", or
+ * "UNKNOWN" for a number that is not a status.
+ */
+const char *enrt_status_name(enrt_status status);
+
+/* Parses a status name as enrt_status_name spells it; false if unknown. */
+bool enrt_status_parse(const char *name, enrt_status *status);
+
+#define ENRT_ERROR_MESSAGE_MAX 512
+
+typedef struct enrt_error {
+	enrt_status status;
+	char message[ENRT_ERROR_MESSAGE_MAX];
+} enrt_error;
+
+/* ------------------------------------------------------------------ */
+/* Token format                                                        */
+
+/* "enrt_" + 43 base62 characters of secret + 6 of checksum. */
+#define ENRT_TOKEN_LEN 54
+#define ENRT_TOKEN_PREFIX "enrt_"
+#define ENRT_CREDENTIAL_PREFIX "enrc_"
+
+/*
+ * True when the len bytes at text are exactly of the form of a token that
+ * enrt issues: the prefix, 49 base62 characters, a secret part that fits
+ * in 32 bytes and a checksum that matches.  No trimming, no case folding.
+ * Needs no server: secret scanners and resource servers use it to reject
+ * garbage before a round trip.
+ */
+bool enrt_token_check(const char *text, size_t len);
+
+/* The same check for caller credentials ("enrc_..."). */
+bool enrt_credential_check(const char *text, size_t len);
+
+/*
+ * Finds the token in the value of an HTTP header: "Bearer enrt_..." for
+ * Authorization, or the bare token for X-Api-Key.  Exactly one of
+ * authorization and api_key must be non-NULL.  On success *token points
+ * into the given value and *len is its length; the token's form has been
+ * checked.  Returns ENRT_INVALID_ARGUMENT (with a message in err) when the
+ * header is malformed or both or neither are given.
+ */
+enrt_status enrt_token_from_header(const char *authorization,
+    const char *api_key, const char **token, size_t *len, enrt_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Connection                                                          */
+
+typedef struct enrt_client enrt_client;
+
+typedef struct enrt_options {
+	const char *url;        /* ipc://, tcp:// or tls+tcp:// */
+	const char *credential; /* the caller's "enrc_..." credential */
+	int timeout_ms;         /* per request; 0 means 10 seconds */
+} enrt_options;
+
+/*
+ * Opens a client handle.  The connection is made in the background and
+ * re-made when it drops; a call made while there is none waits for it up
+ * to its timeout.  Returns ENRT_INVALID_ARGUMENT for a bad URL or
+ * credential form, ENRT_UNAVAILABLE when the socket cannot be made.
+ */
+enrt_status enrt_client_open(
+    enrt_client **client, const enrt_options *options, enrt_error *err);
+
+/* Closes the handle.  No call on it may be in progress. */
+void enrt_client_close(enrt_client *client);
+
+/* ------------------------------------------------------------------ */
+/* Tokens                                                              */
+
+typedef enum enrt_kind {
+	ENRT_KIND_PAT = 1,
+	ENRT_KIND_SAT = 2,
+} enrt_kind;
+
+typedef enum enrt_state {
+	ENRT_STATE_ACTIVE = 1,
+	ENRT_STATE_EXPIRED = 2,
+	ENRT_STATE_REVOKED = 3,
+	ENRT_STATE_SUSPENDED = 4,
+} enrt_state;
+
+/* "pat" / "sat"; "active", "expired", "revoked", "suspended". */
+const char *enrt_kind_name(enrt_kind kind);
+const char *enrt_state_name(enrt_state state);
+
+/* A token as listings show it.  Absent strings are NULL. */
+typedef struct enrt_token {
+	char *id;
+	enrt_kind kind;
+	char *app_id;
+	char *app_name;
+	char *owner; /* PAT only */
+	char *description;
+	char **scopes;
+	size_t n_scopes;
+	int64_t created_at;
+	bool has_expires_at; /* false: never expires */
+	int64_t expires_at;
+	bool has_last_used_at; /* false: never used */
+	int64_t last_used_at;
+	enrt_state state;
+} enrt_token;
+
+typedef struct enrt_issue_params {
+	const char *app_id;
+	enrt_kind kind;
+	bool has_expires_at; /* false asks for a token that never expires */
+	int64_t expires_at;
+	const char *const *scopes;
+	size_t n_scopes;
+	const char *description; /* may be NULL */
+	const char *owner;       /* PAT issued by an admin caller */
+} enrt_issue_params;
+
+/* The reply to Issue: the only time the value is ever seen. */
+typedef struct enrt_issued {
+	char *value;
+	enrt_token token;
+} enrt_issued;
+
+/*
+ * Issues a token.  Sent once: a timeout leaves it unknown whether the
+ * token was made, and the caller decides whether to list and retry.
+ * The value in *issued is wiped when it is freed.
+ */
+enrt_status enrt_issue(enrt_client *client, const enrt_issue_params *params,
+    enrt_issued **issued, enrt_error *err);
+void enrt_issued_free(enrt_issued *issued);
+
+typedef struct enrt_introspection {
+	bool active; /* when false, nothing else is set */
+	char *token_id;
+	enrt_kind kind;
+	char *app_id;
+	char *subject;
+	char **scopes;
+	size_t n_scopes;
+	int64_t issued_at;
+	bool has_expires_at;
+	int64_t expires_at;
+} enrt_introspection;
+
+/*
+ * Asks whether the len bytes at token are an active token.  An inactive
+ * token is an answer, not an error: the call returns ENRT_OK with
+ * active false.  A string that fails enrt_token_check is answered
+ * inactive without a round trip.
+ */
+enrt_status enrt_introspect(enrt_client *client, const char *token,
+    size_t len, enrt_introspection **result, enrt_error *err);
+void enrt_introspection_free(enrt_introspection *result);
+
+/* Revokes the token with this id.  ENRT_NOT_FOUND if there is none. */
+enrt_status enrt_revoke_id(
+    enrt_client *client, const char *token_id, enrt_error *err);
+
+/* Revokes the token with this value; an unknown value succeeds. */
+enrt_status enrt_revoke_value(enrt_client *client, const char *token,
+    size_t len, enrt_error *err);
+
+typedef struct enrt_list_params {
+	const char *app_id; /* NULL: the owner's tokens across all apps */
+	const char *owner;  /* NULL with app_id: every owner */
+	bool include_inactive;
+	uint32_t page_size; /* 0: the server's default */
+	const char *cursor; /* NULL: the first page */
+} enrt_list_params;
+
+typedef struct enrt_token_page {
+	enrt_token *tokens;
+	size_t n_tokens;
+	char *next_cursor; /* NULL on the last page */
+} enrt_token_page;
+
+enrt_status enrt_list_tokens(enrt_client *client,
+    const enrt_list_params *params, enrt_token_page **page,
+    enrt_error *err);
+void enrt_token_page_free(enrt_token_page *page);
+
+/* ------------------------------------------------------------------ */
+/* Apps                                                                */
+
+typedef enum enrt_policy {
+	ENRT_POLICY_NONE = 0,
+	ENRT_POLICY_AUTHENTICATED_USERS = 1,
+	ENRT_POLICY_ADMINISTRATORS_ONLY = 2,
+} enrt_policy;
+
+/* "None", "AuthenticatedUsers", "AdministratorsOnly", and back. */
+const char *enrt_policy_name(enrt_policy policy);
+bool enrt_policy_parse(const char *name, enrt_policy *policy);
+
+typedef struct enrt_app {
+	char *id;
+	char *name;
+	enrt_policy policy;
+	char *system_user;
+	char **allowed_scopes; /* none: any scope */
+	size_t n_allowed_scopes;
+	bool unlimited_lifetime;
+	uint32_t max_lifetime_days; /* when not unlimited */
+	bool enabled;
+	int64_t created_at;
+	int64_t updated_at;
+} enrt_app;
+
+/*
+ * Fields of an app to create or change.  For a create, name, policy and
+ * system_user are required; max_lifetime_days defaults to 365.  For an
+ * update, only the fields marked set_* (or non-NULL strings) change.
+ */
+typedef struct enrt_app_params {
+	const char *name;
+	bool set_policy;
+	enrt_policy policy;
+	const char *system_user;
+	bool set_allowed_scopes;
+	const char *const *allowed_scopes;
+	size_t n_allowed_scopes;
+	bool set_max_lifetime;
+	uint32_t max_lifetime_days;
+	bool unlimited_lifetime;
+	bool set_enabled;
+	bool enabled;
+} enrt_app_params;
+
+enrt_status enrt_app_create(enrt_client *client,
+    const enrt_app_params *params, enrt_app **app, enrt_error *err);
+enrt_status enrt_app_update(enrt_client *client, const char *app_id,
+    const enrt_app_params *params, enrt_app **app, enrt_error *err);
+enrt_status enrt_app_get(enrt_client *client, const char *app_id,
+    enrt_app **app, enrt_error *err);
+void enrt_app_free(enrt_app *app);
+
+typedef struct enrt_app_page {
+	enrt_app *apps;
+	size_t n_apps;
+	char *next_cursor; /* NULL on the last page */
+} enrt_app_page;
+
+enrt_status enrt_app_list(enrt_client *client, const char *cursor,
+    uint32_t page_size, enrt_app_page **page, enrt_error *err);
+void enrt_app_page_free(enrt_app_page *page);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ENRT_H */

@@ -1,0 +1,89 @@
+/*
+ * The rules: what each operation may do, for whom, and with what fields.
+ *
+ * Every operation takes the authenticated actor and a decoded request,
+ * validates every field, applies DESIGN's policies and writes or reads
+ * through the store.  It fills a reply message whose every pointer is
+ * malloc'd, so that protobuf_c_message_free_unpacked (NULL allocator)
+ * frees it.  A refusal returns its status with a message in e.
+ *
+ * The rules know nothing of sockets or of LMDB's API.  Thread-safe:
+ * a rules value is read-only after rules_init.
+ */
+#ifndef ENRT_RULES_H
+#define ENRT_RULES_H
+
+#include <stdint.h>
+
+#include "enrt.pb-c.h"
+#include "error.h"
+#include "lastused.h"
+#include "store.h"
+
+#define RULES_KEY_LEN 32
+
+typedef struct rules {
+	store *store;
+	lastused *lastused;
+	uint8_t key[RULES_KEY_LEN];
+} rules;
+
+/* Who is asking: the caller, the person it acts for, and the time. */
+typedef struct actor {
+	const store_caller *caller;
+	const Enrt__V1__Person *person; /* portal callers only */
+	int64_t now;
+} actor;
+
+void rules_init(rules *r, store *s, lastused *lu,
+    const uint8_t key[RULES_KEY_LEN]);
+
+/* The keyed BLAKE2b-256 digest of a token or credential string. */
+void rules_digest(const rules *r, const char *text, size_t len,
+    uint8_t out[STORE_DIGEST_LEN]);
+
+/*
+ * Finds the caller whose credential this is.  Anything else (missing,
+ * malformed, unknown, revoked) is ENRT_UNAUTHENTICATED.  The caller
+ * frees *caller with store_free.
+ */
+enrt_status rules_authenticate(rules *r, const char *credential,
+    store_caller **caller, err *e);
+
+/*
+ * Creates the first admin caller when the store has no caller at all,
+ * writing its credential (FORMAT_SECRET_LEN + 1 bytes) to credential;
+ * otherwise leaves credential "" and does nothing.
+ */
+enrt_status rules_bootstrap(rules *r, int64_t now, char *credential,
+    err *e);
+
+enrt_status rules_issue(rules *r, const actor *a,
+    const Enrt__V1__IssueRequest *req, Enrt__V1__IssueReply **out, err *e);
+
+enrt_status rules_introspect(rules *r, const actor *a,
+    const Enrt__V1__IntrospectRequest *req,
+    Enrt__V1__IntrospectReply **out, err *e);
+
+enrt_status rules_revoke(rules *r, const actor *a,
+    const Enrt__V1__RevokeRequest *req, Enrt__V1__RevokeReply **out,
+    err *e);
+
+enrt_status rules_list_tokens(rules *r, const actor *a,
+    const Enrt__V1__ListTokensRequest *req,
+    Enrt__V1__ListTokensReply **out, err *e);
+
+enrt_status rules_create_app(rules *r, const actor *a,
+    const Enrt__V1__CreateAppRequest *req, Enrt__V1__App **out, err *e);
+
+enrt_status rules_update_app(rules *r, const actor *a,
+    const Enrt__V1__UpdateAppRequest *req, Enrt__V1__App **out, err *e);
+
+enrt_status rules_get_app(rules *r, const actor *a,
+    const Enrt__V1__GetAppRequest *req, Enrt__V1__App **out, err *e);
+
+enrt_status rules_list_apps(rules *r, const actor *a,
+    const Enrt__V1__ListAppsRequest *req, Enrt__V1__ListAppsReply **out,
+    err *e);
+
+#endif /* ENRT_RULES_H */

@@ -1,0 +1,156 @@
+/*
+ * The store: all of enrtd's state, in one LMDB environment.
+ *
+ * Records are the protobuf messages of proto/enrt.proto, packed.  The
+ * store owns the environment and its named databases and maps every
+ * LMDB error to an enrt_status once, here; nothing above it sees LMDB.
+ *
+ * Work happens in transactions.  A write transaction's error is sticky:
+ * after the first failure every later step does nothing, and the caller
+ * checks once, at store_commit, which then aborts instead.  A read
+ * transaction sees one consistent snapshot and never waits for writers.
+ * Transactions may move between threads (the environment is opened with
+ * MDB_NOTLS) but are used by one thread at a time.
+ *
+ * Records handed out are unpacked copies that the caller frees with
+ * store_free.  Statuses: ENRT_NOT_FOUND for a missing key,
+ * ENRT_RESOURCE_EXHAUSTED when the map is full, ENRT_INVALID_ARGUMENT for
+ * a cursor this store did not make, ENRT_INTERNAL for anything else (and
+ * then the cause is logged).
+ */
+#ifndef ENRT_STORE_H
+#define ENRT_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "enrt.h"
+#include "enrt.pb-c.h"
+
+#define STORE_DIGEST_LEN 32
+#define STORE_CURSOR_MAX 80
+#define STORE_SCHEMA_VERSION 1
+
+typedef struct store store;
+typedef struct store_txn store_txn;
+
+typedef Enrt__V1__TokenRecord store_token;
+typedef Enrt__V1__App store_app;
+typedef Enrt__V1__UserRecord store_user;
+typedef Enrt__V1__CallerRecord store_caller;
+
+typedef struct store_options {
+	size_t map_size; /* bytes; 0: 1 GiB */
+} store_options;
+
+/*
+ * Opens (creating if needed) the environment in the directory dir, which
+ * must exist.  Refuses, with ENRT_FAILED_PRECONDITION, a store written by
+ * a newer schema version.
+ */
+enrt_status store_open(
+    store **out, const char *dir, const store_options *options);
+
+/* Closes the environment.  No transaction may be open.  Accepts NULL. */
+void store_close(store *s);
+
+enrt_status store_begin_read(store *s, store_txn **out);
+enrt_status store_begin_write(store *s, store_txn **out);
+
+/* The sticky error of a transaction so far: ENRT_OK while none. */
+enrt_status store_status(const store_txn *t);
+
+/*
+ * Commits and frees t.  When a step had failed, aborts instead and
+ * returns that step's status.  A write transaction is durable on disk
+ * when this returns ENRT_OK.  Read transactions may be committed or
+ * aborted alike.
+ */
+enrt_status store_commit(store_txn *t);
+
+/* Abandons and frees t.  Accepts NULL. */
+void store_abort(store_txn *t);
+
+/* Frees any record the store handed out.  Accepts NULL. */
+void store_free(void *record);
+
+/* ------------------------------------------------------------------ */
+/* Tokens, keyed by the digest of their value                          */
+
+enrt_status store_token_get(store_txn *t,
+    const uint8_t digest[STORE_DIGEST_LEN], store_token **out);
+
+/* Finds a token by its public id; digest may be NULL. */
+enrt_status store_token_by_id(store_txn *t, const char *id,
+    store_token **out, uint8_t digest[STORE_DIGEST_LEN]);
+
+/*
+ * Adds a new token and its index entries (by id, by owner when it has
+ * one, by app).  ENRT_ALREADY_EXISTS if the digest or id is taken.
+ */
+void store_token_add(store_txn *t,
+    const uint8_t digest[STORE_DIGEST_LEN], const store_token *token);
+
+/* Rewrites an existing token's record; ids, owner, app never change. */
+void store_token_update(store_txn *t,
+    const uint8_t digest[STORE_DIGEST_LEN], const store_token *token);
+
+typedef enum store_visit {
+	STORE_CONTINUE,
+	STORE_STOP, /* stop before this record; it starts the next page */
+} store_visit;
+
+typedef store_visit (*store_token_visitor)(
+    void *arg, const store_token *token);
+
+/*
+ * Visits the tokens of one owner (by_app false) or of one app (by_app
+ * true), oldest first, starting at cursor (NULL: the first).  When the
+ * visitor answers STORE_STOP, writes into next (STORE_CURSOR_MAX bytes)
+ * a cursor that resumes at that record; otherwise next is "".  A cursor
+ * stays valid while tokens are added and revoked: tokens that existed
+ * when the first page was read are visited once each.
+ */
+enrt_status store_token_scan(store_txn *t, bool by_app, const char *key,
+    const char *cursor, store_token_visitor visit, void *arg, char *next);
+
+/* ------------------------------------------------------------------ */
+/* Apps, by id, with names unique                                      */
+
+enrt_status store_app_get(store_txn *t, const char *id, store_app **out);
+
+/* ENRT_ALREADY_EXISTS (message names it) if another app has its name. */
+void store_app_put(store_txn *t, const store_app *app);
+
+typedef store_visit (*store_app_visitor)(void *arg, const store_app *app);
+
+/* Visits apps in order of id, from cursor (NULL: the first). */
+enrt_status store_app_scan(store_txn *t, const char *cursor,
+    store_app_visitor visit, void *arg, char *next);
+
+/* ------------------------------------------------------------------ */
+/* Users, callers, last-used times                                     */
+
+enrt_status store_user_get(store_txn *t, const char *id, store_user **out);
+void store_user_put(store_txn *t, const store_user *user);
+
+enrt_status store_caller_get(store_txn *t,
+    const uint8_t digest[STORE_DIGEST_LEN], store_caller **out);
+void store_caller_add(store_txn *t,
+    const uint8_t digest[STORE_DIGEST_LEN], const store_caller *caller);
+
+/* How many callers exist, revoked ones included. */
+enrt_status store_caller_count(store_txn *t, size_t *count);
+
+/* The last-used time of a token; ENRT_NOT_FOUND before its first use. */
+enrt_status store_last_used_get(
+    store_txn *t, const char *token_id, int64_t *when);
+
+/* Records a use; a time older than the one stored is ignored. */
+void store_last_used_put(store_txn *t, const char *token_id, int64_t when);
+
+/* The message of the sticky error, for a refusal such as a name clash. */
+const char *store_message(const store_txn *t);
+
+#endif /* ENRT_STORE_H */
