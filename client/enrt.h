@@ -57,8 +57,8 @@ typedef struct enrt_error {
 /* Token format                                                        */
 
 /* "enrt_" + 43 base62 characters of secret + 6 of checksum. */
-#define ENRT_TOKEN_LEN 54
-#define ENRT_TOKEN_PREFIX "enrt_"
+#define ENRT_TOKEN_LEN         54
+#define ENRT_TOKEN_PREFIX      "enrt_"
 #define ENRT_CREDENTIAL_PREFIX "enrc_"
 
 /*
@@ -189,8 +189,8 @@ typedef struct enrt_introspection {
  * active false.  A string that fails enrt_token_check is answered
  * inactive without a round trip.
  */
-enrt_status enrt_introspect(enrt_client *client, const char *token,
-    size_t len, enrt_introspection **result, enrt_error *err);
+enrt_status enrt_introspect(enrt_client *client, const char *token, size_t len,
+    enrt_introspection **result, enrt_error *err);
 void enrt_introspection_free(enrt_introspection *result);
 
 /* Revokes the token with this id.  ENRT_NOT_FOUND if there is none. */
@@ -198,8 +198,8 @@ enrt_status enrt_revoke_id(
     enrt_client *client, const char *token_id, enrt_error *err);
 
 /* Revokes the token with this value; an unknown value succeeds. */
-enrt_status enrt_revoke_value(enrt_client *client, const char *token,
-    size_t len, enrt_error *err);
+enrt_status enrt_revoke_value(
+    enrt_client *client, const char *token, size_t len, enrt_error *err);
 
 typedef struct enrt_list_params {
 	const char *app_id; /* NULL: the owner's tokens across all apps */
@@ -216,8 +216,7 @@ typedef struct enrt_token_page {
 } enrt_token_page;
 
 enrt_status enrt_list_tokens(enrt_client *client,
-    const enrt_list_params *params, enrt_token_page **page,
-    enrt_error *err);
+    const enrt_list_params *params, enrt_token_page **page, enrt_error *err);
 void enrt_token_page_free(enrt_token_page *page);
 
 /* ------------------------------------------------------------------ */
@@ -267,12 +266,12 @@ typedef struct enrt_app_params {
 	bool enabled;
 } enrt_app_params;
 
-enrt_status enrt_app_create(enrt_client *client,
-    const enrt_app_params *params, enrt_app **app, enrt_error *err);
+enrt_status enrt_app_create(enrt_client *client, const enrt_app_params *params,
+    enrt_app **app, enrt_error *err);
 enrt_status enrt_app_update(enrt_client *client, const char *app_id,
     const enrt_app_params *params, enrt_app **app, enrt_error *err);
-enrt_status enrt_app_get(enrt_client *client, const char *app_id,
-    enrt_app **app, enrt_error *err);
+enrt_status enrt_app_get(
+    enrt_client *client, const char *app_id, enrt_app **app, enrt_error *err);
 void enrt_app_free(enrt_app *app);
 
 typedef struct enrt_app_page {

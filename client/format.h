@@ -16,14 +16,14 @@
 #include <stdint.h>
 
 #define FORMAT_PREFIX_LEN 5
-#define FORMAT_BODY_LEN 43
-#define FORMAT_CHECK_LEN 6
+#define FORMAT_BODY_LEN   43
+#define FORMAT_CHECK_LEN  6
 #define FORMAT_SECRET_LEN 54
-#define FORMAT_RAW_LEN 32
+#define FORMAT_RAW_LEN    32
 
 /* Public ids: a short prefix such as "tok_", then 22 base62 characters. */
 #define FORMAT_ID_BODY_LEN 22
-#define FORMAT_ID_MAX 32
+#define FORMAT_ID_MAX      32
 
 /* CRC-32 of len bytes, as zlib's crc32(0, data, len). */
 uint32_t format_crc32(const void *data, size_t len);
@@ -33,8 +33,7 @@ uint32_t format_crc32(const void *data, size_t len);
  * width base62 digits into out (not terminated).  Returns false, leaving
  * out undefined, when the number needs more than width digits.
  */
-bool format_base62(
-    char *out, size_t width, const uint8_t *raw, size_t n);
+bool format_base62(char *out, size_t width, const uint8_t *raw, size_t n);
 
 /*
  * Writes prefix (5 bytes) + the encoding of raw + its checksum, and a

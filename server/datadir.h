@@ -12,7 +12,7 @@
 
 #include "error.h"
 
-#define DATADIR_KEY_LEN 32
+#define DATADIR_KEY_LEN  32
 #define DATADIR_PATH_MAX 4096
 
 /*
@@ -37,7 +37,6 @@ enrt_status datadir_write_credential(
     const char *dir, const char *credential, char *path, err *e);
 
 /* Joins dir and name into out (DATADIR_PATH_MAX bytes). */
-enrt_status datadir_path(
-    const char *dir, const char *name, char *out, err *e);
+enrt_status datadir_path(const char *dir, const char *name, char *out, err *e);
 
 #endif /* ENRT_DATADIR_H */

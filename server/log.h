@@ -37,16 +37,16 @@ void log_write(log_level level, const char *event, const char *fields, ...)
     __attribute__((format(printf, 3, 4)));
 
 #define log_error(...) log_at(LOG_ERROR, __VA_ARGS__)
-#define log_warn(...) log_at(LOG_WARN, __VA_ARGS__)
-#define log_info(...) log_at(LOG_INFO, __VA_ARGS__)
+#define log_warn(...)  log_at(LOG_WARN, __VA_ARGS__)
+#define log_info(...)  log_at(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_at(LOG_DEBUG, __VA_ARGS__)
 
 /* Skips the formatting when the level is off. */
-#define log_at(level, ...)                                                 \
-	do {                                                               \
-		if (log_enabled(level)) {                                  \
-			log_write(level, __VA_ARGS__);                     \
-		}                                                          \
+#define log_at(level, ...)                             \
+	do {                                           \
+		if (log_enabled(level)) {              \
+			log_write(level, __VA_ARGS__); \
+		}                                      \
 	} while (0)
 
 #endif /* ENRT_LOG_H */

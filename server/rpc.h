@@ -15,7 +15,7 @@
 #include "rules.h"
 
 /* A transport_handler; arg is the server's rules. */
-bool rpc_handle(void *arg, const uint8_t *in, size_t len, uint8_t **out,
-    size_t *out_len);
+bool rpc_handle(
+    void *arg, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len);
 
 #endif /* ENRT_RPC_H */

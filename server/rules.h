@@ -13,6 +13,7 @@
 #ifndef ENRT_RULES_H
 #define ENRT_RULES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "enrt.pb-c.h"
@@ -35,8 +36,27 @@ typedef struct actor {
 	int64_t now;
 } actor;
 
-void rules_init(rules *r, store *s, lastused *lu,
-    const uint8_t key[RULES_KEY_LEN]);
+/*
+ * An admin caller, or a portal caller acting for a person it asserts is
+ * an administrator.
+ */
+bool rules_actor_is_admin(const actor *a);
+
+/*
+ * Commits t (consuming it) and turns a failure into a refusal in e that
+ * keeps the store's own words, such as a name clash.
+ */
+enrt_status rules_commit(store_txn *t, err *e);
+
+/* Turns a failed store read into a refusal in e; returns rc. */
+enrt_status rules_store_failed(enrt_status rc, err *e);
+
+/* Loads an app; NOT_FOUND names the id as the field app_id. */
+enrt_status rules_load_app(
+    store_txn *t, const char *id, store_app **app, err *e);
+
+void rules_init(
+    rules *r, store *s, lastused *lu, const uint8_t key[RULES_KEY_LEN]);
 
 /* The keyed BLAKE2b-256 digest of a token or credential string. */
 void rules_digest(const rules *r, const char *text, size_t len,
@@ -47,43 +67,35 @@ void rules_digest(const rules *r, const char *text, size_t len,
  * malformed, unknown, revoked) is ENRT_UNAUTHENTICATED.  The caller
  * frees *caller with store_free.
  */
-enrt_status rules_authenticate(rules *r, const char *credential,
-    store_caller **caller, err *e);
+enrt_status rules_authenticate(
+    rules *r, const char *credential, store_caller **caller, err *e);
 
 /*
  * Creates the first admin caller when the store has no caller at all,
  * writing its credential (FORMAT_SECRET_LEN + 1 bytes) to credential;
  * otherwise leaves credential "" and does nothing.
  */
-enrt_status rules_bootstrap(rules *r, int64_t now, char *credential,
-    err *e);
+enrt_status rules_bootstrap(rules *r, int64_t now, char *credential, err *e);
 
+/*
+ * The operations of DESIGN section 6 on tokens.  Each validates every
+ * field of req, applies the policies for the actor, and on success sets
+ * *out to a reply the caller frees with reply_free.  Issue and Revoke
+ * return only after their change is durably committed.  An inactive
+ * token is an Introspect answer (active = false), not an error.
+ */
 enrt_status rules_issue(rules *r, const actor *a,
     const Enrt__V1__IssueRequest *req, Enrt__V1__IssueReply **out, err *e);
 
 enrt_status rules_introspect(rules *r, const actor *a,
-    const Enrt__V1__IntrospectRequest *req,
-    Enrt__V1__IntrospectReply **out, err *e);
-
-enrt_status rules_revoke(rules *r, const actor *a,
-    const Enrt__V1__RevokeRequest *req, Enrt__V1__RevokeReply **out,
+    const Enrt__V1__IntrospectRequest *req, Enrt__V1__IntrospectReply **out,
     err *e);
 
+enrt_status rules_revoke(rules *r, const actor *a,
+    const Enrt__V1__RevokeRequest *req, Enrt__V1__RevokeReply **out, err *e);
+
 enrt_status rules_list_tokens(rules *r, const actor *a,
-    const Enrt__V1__ListTokensRequest *req,
-    Enrt__V1__ListTokensReply **out, err *e);
-
-enrt_status rules_create_app(rules *r, const actor *a,
-    const Enrt__V1__CreateAppRequest *req, Enrt__V1__App **out, err *e);
-
-enrt_status rules_update_app(rules *r, const actor *a,
-    const Enrt__V1__UpdateAppRequest *req, Enrt__V1__App **out, err *e);
-
-enrt_status rules_get_app(rules *r, const actor *a,
-    const Enrt__V1__GetAppRequest *req, Enrt__V1__App **out, err *e);
-
-enrt_status rules_list_apps(rules *r, const actor *a,
-    const Enrt__V1__ListAppsRequest *req, Enrt__V1__ListAppsReply **out,
+    const Enrt__V1__ListTokensRequest *req, Enrt__V1__ListTokensReply **out,
     err *e);
 
 #endif /* ENRT_RULES_H */

@@ -28,8 +28,8 @@
 #include "enrt.h"
 #include "enrt.pb-c.h"
 
-#define STORE_DIGEST_LEN 32
-#define STORE_CURSOR_MAX 80
+#define STORE_DIGEST_LEN     32
+#define STORE_CURSOR_MAX     80
 #define STORE_SCHEMA_VERSION 1
 
 typedef struct store store;
@@ -78,23 +78,23 @@ void store_free(void *record);
 /* ------------------------------------------------------------------ */
 /* Tokens, keyed by the digest of their value                          */
 
-enrt_status store_token_get(store_txn *t,
-    const uint8_t digest[STORE_DIGEST_LEN], store_token **out);
+enrt_status store_token_get(
+    store_txn *t, const uint8_t digest[STORE_DIGEST_LEN], store_token **out);
 
 /* Finds a token by its public id; digest may be NULL. */
-enrt_status store_token_by_id(store_txn *t, const char *id,
-    store_token **out, uint8_t digest[STORE_DIGEST_LEN]);
+enrt_status store_token_by_id(store_txn *t, const char *id, store_token **out,
+    uint8_t digest[STORE_DIGEST_LEN]);
 
 /*
  * Adds a new token and its index entries (by id, by owner when it has
  * one, by app).  ENRT_ALREADY_EXISTS if the digest or id is taken.
  */
-void store_token_add(store_txn *t,
-    const uint8_t digest[STORE_DIGEST_LEN], const store_token *token);
+void store_token_add(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
+    const store_token *token);
 
 /* Rewrites an existing token's record; ids, owner, app never change. */
-void store_token_update(store_txn *t,
-    const uint8_t digest[STORE_DIGEST_LEN], const store_token *token);
+void store_token_update(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
+    const store_token *token);
 
 typedef enum store_visit {
 	STORE_CONTINUE,
@@ -135,10 +135,10 @@ enrt_status store_app_scan(store_txn *t, const char *cursor,
 enrt_status store_user_get(store_txn *t, const char *id, store_user **out);
 void store_user_put(store_txn *t, const store_user *user);
 
-enrt_status store_caller_get(store_txn *t,
-    const uint8_t digest[STORE_DIGEST_LEN], store_caller **out);
-void store_caller_add(store_txn *t,
-    const uint8_t digest[STORE_DIGEST_LEN], const store_caller *caller);
+enrt_status store_caller_get(
+    store_txn *t, const uint8_t digest[STORE_DIGEST_LEN], store_caller **out);
+void store_caller_add(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
+    const store_caller *caller);
 
 /* How many callers exist, revoked ones included. */
 enrt_status store_caller_count(store_txn *t, size_t *count);

@@ -17,14 +17,14 @@
  * (malloc'd, *out_len bytes; the transport frees it), or false to drop
  * the request without a reply.  Called on nng's threads, concurrently.
  */
-typedef bool (*transport_handler)(void *arg, const uint8_t *in, size_t len,
-    uint8_t **out, size_t *out_len);
+typedef bool (*transport_handler)(
+    void *arg, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len);
 
 typedef struct transport_options {
 	const char *const *urls; /* ipc://, tcp://, tls+tcp:// */
 	size_t n_urls;
-	unsigned contexts;       /* requests served at once; 0: 64 */
-	size_t max_request;      /* bytes; larger requests are dropped */
+	unsigned contexts;  /* requests served at once; 0: 64 */
+	size_t max_request; /* bytes; larger requests are dropped */
 	transport_handler handler;
 	void *arg;
 } transport_options;

@@ -1,0 +1,324 @@
+/*
+ * Dispatch of one request: decode, check the version, authenticate,
+ * check the role, run the operation, encode the reply.  Holds no state
+ * of its own; runs on the transport's threads, concurrently.
+ *
+ * Secrets that arrive in a request (the credential, token values) are
+ * wiped from the decoded message before it is freed.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "apps.h"
+#include "format.h"
+#include "log.h"
+#include "reply.h"
+#include "rpc.h"
+#include "validate.h"
+
+#define ROLE_BIT(role) (1u << ENRT__V1__ROLE__##role)
+
+/* The name of each operation and the roles that may call it. */
+typedef struct operation {
+	const char *name;
+	unsigned roles;
+} operation;
+
+static const operation operations[] = {
+    [ENRT__V1__REQUEST__OP_ISSUE] = {"Issue",
+        ROLE_BIT(ADMIN) | ROLE_BIT(PORTAL)},
+    /* By value, whoever holds a token may revoke it (RFC 7009). */
+    [ENRT__V1__REQUEST__OP_REVOKE] = {"Revoke",
+        ROLE_BIT(ADMIN) | ROLE_BIT(PORTAL) | ROLE_BIT(INTROSPECT)},
+    [ENRT__V1__REQUEST__OP_LIST_TOKENS] = {"ListTokens",
+        ROLE_BIT(ADMIN) | ROLE_BIT(PORTAL)},
+    [ENRT__V1__REQUEST__OP_INTROSPECT] = {"Introspect",
+        ROLE_BIT(ADMIN) | ROLE_BIT(INTROSPECT)},
+    [ENRT__V1__REQUEST__OP_CREATE_APP] = {"CreateApp",
+        ROLE_BIT(ADMIN) | ROLE_BIT(PORTAL)},
+    [ENRT__V1__REQUEST__OP_UPDATE_APP] = {"UpdateApp",
+        ROLE_BIT(ADMIN) | ROLE_BIT(PORTAL)},
+    [ENRT__V1__REQUEST__OP_GET_APP] = {"GetApp",
+        ROLE_BIT(ADMIN) | ROLE_BIT(PORTAL)},
+    [ENRT__V1__REQUEST__OP_LIST_APPS] = {"ListApps",
+        ROLE_BIT(ADMIN) | ROLE_BIT(PORTAL)},
+};
+
+#define N_OPERATIONS (sizeof(operations) / sizeof(operations[0]))
+
+static const operation *
+find_operation(Enrt__V1__Request__OpCase op)
+{
+	if ((size_t)op >= N_OPERATIONS || operations[op].name == NULL) {
+		return NULL;
+	}
+	return &operations[op];
+}
+
+static const char *
+role_name(Enrt__V1__Role role)
+{
+	switch (role) {
+	case ENRT__V1__ROLE__INTROSPECT:
+		return "introspect";
+	case ENRT__V1__ROLE__PORTAL:
+		return "portal";
+	case ENRT__V1__ROLE__ADMIN:
+		return "admin";
+	default:
+		return "none";
+	}
+}
+
+static int64_t
+now_seconds(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static uint64_t
+now_micros(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void
+wipe(char *secret)
+{
+	if (secret != NULL) {
+		sodium_memzero(secret, strlen(secret));
+	}
+}
+
+static void
+wipe_request(Enrt__V1__Request *req)
+{
+	wipe(req->credential);
+	if (req->op_case == ENRT__V1__REQUEST__OP_INTROSPECT) {
+		wipe(req->introspect->token);
+	}
+	if (req->op_case == ENRT__V1__REQUEST__OP_REVOKE &&
+	    req->revoke->target_case ==
+	        ENRT__V1__REVOKE_REQUEST__TARGET_TOKEN_VALUE) {
+		wipe(req->revoke->token_value);
+	}
+}
+
+/* A portal caller acts for a person; no other caller does. */
+static enrt_status
+check_person(
+    const store_caller *caller, const Enrt__V1__Person *person, err *e)
+{
+	if (caller->role != ENRT__V1__ROLE__PORTAL) {
+		if (person != NULL) {
+			return err_set(e, ENRT_INVALID_ARGUMENT,
+			    "acting_user: only portal callers act for a "
+			    "person");
+		}
+		return ENRT_OK;
+	}
+	if (person == NULL) {
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "acting_user: required for a portal caller");
+	}
+	if (validate_user_id("acting_user.user_id", person->user_id, e) !=
+	    ENRT_OK) {
+		return e->code;
+	}
+	return validate_text("acting_user.display_name", person->display_name,
+	    VALIDATE_NAME_MAX, false, e);
+}
+
+static enrt_status
+check_envelope(const Enrt__V1__Request *req, const operation **op, err *e)
+{
+	if (!req->has_version ||
+	    req->version != ENRT__V1__WIRE_VERSION__WIRE_VERSION_1) {
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "version: this server speaks wire version 1 only");
+	}
+	*op = find_operation(req->op_case);
+	if (*op == NULL) {
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "op: the request names no operation this server knows");
+	}
+	return ENRT_OK;
+}
+
+static enrt_status
+check_role(const store_caller *caller, const operation *op, err *e)
+{
+	unsigned role = caller->has_role ? (unsigned)caller->role : 0;
+
+	if (role >= 32 || (op->roles & (1u << role)) == 0) {
+		return err_set(e, ENRT_PERMISSION_DENIED,
+		    "a caller with role %s may not call %s",
+		    role_name(caller->role), op->name);
+	}
+	return ENRT_OK;
+}
+
+/* Runs the operation and puts its result into reply. */
+static enrt_status
+run(rules *r, const actor *a, const Enrt__V1__Request *req,
+    Enrt__V1__Reply *reply, err *e)
+{
+	enrt_status rc;
+
+	switch (req->op_case) {
+	case ENRT__V1__REQUEST__OP_ISSUE:
+		rc = rules_issue(r, a, req->issue, &reply->issue, e);
+		break;
+	case ENRT__V1__REQUEST__OP_REVOKE:
+		rc = rules_revoke(r, a, req->revoke, &reply->revoke, e);
+		break;
+	case ENRT__V1__REQUEST__OP_LIST_TOKENS:
+		rc = rules_list_tokens(
+		    r, a, req->list_tokens, &reply->list_tokens, e);
+		break;
+	case ENRT__V1__REQUEST__OP_INTROSPECT:
+		rc = rules_introspect(
+		    r, a, req->introspect, &reply->introspect, e);
+		break;
+	case ENRT__V1__REQUEST__OP_CREATE_APP:
+		rc = apps_create(r, a, req->create_app, &reply->app, e);
+		break;
+	case ENRT__V1__REQUEST__OP_UPDATE_APP:
+		rc = apps_update(r, a, req->update_app, &reply->app, e);
+		break;
+	case ENRT__V1__REQUEST__OP_GET_APP:
+		rc = apps_get(r, a, req->get_app, &reply->app, e);
+		break;
+	case ENRT__V1__REQUEST__OP_LIST_APPS:
+		rc = apps_list(r, a, req->list_apps, &reply->list_apps, e);
+		break;
+	default:
+		return err_set(e, ENRT_INVALID_ARGUMENT, "op: unknown");
+	}
+	return rc;
+}
+
+/* The result arm of the reply that each operation fills. */
+static Enrt__V1__Reply__ResultCase
+result_case(Enrt__V1__Request__OpCase op)
+{
+	switch (op) {
+	case ENRT__V1__REQUEST__OP_ISSUE:
+		return ENRT__V1__REPLY__RESULT_ISSUE;
+	case ENRT__V1__REQUEST__OP_REVOKE:
+		return ENRT__V1__REPLY__RESULT_REVOKE;
+	case ENRT__V1__REQUEST__OP_LIST_TOKENS:
+		return ENRT__V1__REPLY__RESULT_LIST_TOKENS;
+	case ENRT__V1__REQUEST__OP_INTROSPECT:
+		return ENRT__V1__REPLY__RESULT_INTROSPECT;
+	case ENRT__V1__REQUEST__OP_LIST_APPS:
+		return ENRT__V1__REPLY__RESULT_LIST_APPS;
+	default:
+		return ENRT__V1__REPLY__RESULT_APP;
+	}
+}
+
+/* What the access line says of a request. */
+typedef struct access_line {
+	const char *op;
+	char caller[FORMAT_ID_MAX];
+} access_line;
+
+/* Everything between a decoded request and its reply's status. */
+static enrt_status
+serve(rules *r, const Enrt__V1__Request *req, Enrt__V1__Reply *reply,
+    access_line *line, err *e)
+{
+	store_caller *caller = NULL;
+	const operation *op;
+	actor a;
+
+	if (check_envelope(req, &op, e) != ENRT_OK) {
+		return e->code;
+	}
+	line->op = op->name;
+	if (rules_authenticate(r, req->credential, &caller, e) != ENRT_OK) {
+		return e->code;
+	}
+	snprintf(line->caller, sizeof(line->caller), "%s", caller->id);
+
+	if (check_role(caller, op, e) == ENRT_OK &&
+	    check_person(caller, req->acting_user, e) == ENRT_OK) {
+		a.caller = caller;
+		a.person = req->acting_user;
+		a.now = now_seconds();
+		if (run(r, &a, req, reply, e) == ENRT_OK) {
+			reply->result_case = result_case(req->op_case);
+		}
+	}
+	store_free(caller);
+	return e->code;
+}
+
+static bool
+encode(const Enrt__V1__Reply *reply, uint8_t **out, size_t *out_len)
+{
+	size_t len = enrt__v1__reply__get_packed_size(reply);
+	uint8_t *buf = malloc(len == 0 ? 1 : len);
+
+	if (buf == NULL) {
+		log_error(
+		    "reply_dropped", "reason=out_of_memory bytes=%zu", len);
+		return false;
+	}
+	*out_len = enrt__v1__reply__pack(reply, buf);
+	*out = buf;
+	return true;
+}
+
+/* Frees a reply, wiping the one field that can hold a token value. */
+static void
+free_reply(Enrt__V1__Reply *reply)
+{
+	if (reply->result_case == ENRT__V1__REPLY__RESULT_ISSUE &&
+	    reply->issue != NULL) {
+		wipe(reply->issue->token);
+	}
+	reply->message = NULL; /* points into the err on the stack */
+	reply_free(reply);
+}
+
+bool
+rpc_handle(
+    void *arg, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
+{
+	Enrt__V1__Reply *reply = reply_alloc(sizeof(*reply));
+	Enrt__V1__Request *req;
+	access_line line = {.op = "-", .caller = "-"};
+	uint64_t started = now_micros();
+	err e = {.code = ENRT_OK};
+	bool sent;
+
+	enrt__v1__reply__init(reply);
+	req = enrt__v1__request__unpack(NULL, len, in);
+	if (req == NULL) {
+		err_set(&e, ENRT_INVALID_ARGUMENT,
+		    "request: not a well-formed enrt.v1.Request message");
+	} else {
+		serve(arg, req, reply, &line, &e);
+		wipe_request(req);
+		reply_free(req);
+	}
+
+	reply->has_status = true;
+	reply->status = (Enrt__V1__Status)e.code;
+	reply->message = e.code == ENRT_OK ? NULL : e.message;
+	sent = encode(reply, out, out_len);
+	free_reply(reply);
+
+	log_debug("request", "op=%s caller=%s status=%s us=%llu", line.op,
+	    line.caller, enrt_status_name(e.code),
+	    (unsigned long long)(now_micros() - started));
+	return sent;
+}

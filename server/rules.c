@@ -1,0 +1,1160 @@
+/*
+ * Token rules: who may issue, revoke and list which tokens, and when a
+ * token is active (DESIGN sections 3 to 6).  Callers are authenticated
+ * here too, since a credential is checked exactly as a token is.
+ *
+ * Owns nothing but the digest key; state lives in the store and uses in
+ * the last-used table.  Runs on the transport's threads, concurrently:
+ * every function works in its own store transaction.
+ */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format.h"
+#include "log.h"
+#include "reply.h"
+#include "rules.h"
+#include "validate.h"
+
+#define SECONDS_PER_DAY 86400
+
+/* Why a token is or is not active; logged by name, never by value. */
+typedef enum standing {
+	STANDING_ACTIVE,
+	STANDING_MALFORMED,
+	STANDING_UNKNOWN,
+	STANDING_REVOKED,
+	STANDING_EXPIRED,
+	STANDING_APP_MISSING,
+	STANDING_APP_DISABLED,
+	STANDING_POLICY_NONE,
+	STANDING_OWNER_MISSING,
+	STANDING_OWNER_DISABLED,
+	STANDING_OWNER_NOT_ADMIN,
+	STANDING_OTHER_APP,
+} standing;
+
+static const char *const standing_names[] = {
+    [STANDING_ACTIVE] = "active",
+    [STANDING_MALFORMED] = "malformed",
+    [STANDING_UNKNOWN] = "unknown",
+    [STANDING_REVOKED] = "revoked",
+    [STANDING_EXPIRED] = "expired",
+    [STANDING_APP_MISSING] = "app_missing",
+    [STANDING_APP_DISABLED] = "app_disabled",
+    [STANDING_POLICY_NONE] = "policy_none",
+    [STANDING_OWNER_MISSING] = "owner_missing",
+    [STANDING_OWNER_DISABLED] = "owner_disabled",
+    [STANDING_OWNER_NOT_ADMIN] = "owner_not_admin",
+    [STANDING_OTHER_APP] = "other_app",
+};
+
+void
+rules_init(rules *r, store *s, lastused *lu, const uint8_t key[RULES_KEY_LEN])
+{
+	r->store = s;
+	r->lastused = lu;
+	memcpy(r->key, key, RULES_KEY_LEN);
+}
+
+void
+rules_digest(const rules *r, const char *text, size_t len,
+    uint8_t out[STORE_DIGEST_LEN])
+{
+	crypto_generichash(out, STORE_DIGEST_LEN, (const unsigned char *)text,
+	    len, r->key, RULES_KEY_LEN);
+}
+
+/* ------------------------------------------------------------------ */
+/* Who is acting                                                       */
+
+bool
+rules_actor_is_admin(const actor *a)
+{
+	if (a->caller->role == ENRT__V1__ROLE__ADMIN) {
+		return true;
+	}
+	return a->caller->role == ENRT__V1__ROLE__PORTAL &&
+	       a->person != NULL && a->person->admin;
+}
+
+/* The person a portal caller acts for, or NULL for other callers. */
+static const char *
+actor_person(const actor *a)
+{
+	if (a->caller->role != ENRT__V1__ROLE__PORTAL || a->person == NULL) {
+		return NULL;
+	}
+	return a->person->user_id;
+}
+
+/* Whether a may revoke this token by id or see it in a listing. */
+static bool
+actor_manages(const actor *a, const store_token *t)
+{
+	const char *person = actor_person(a);
+
+	if (rules_actor_is_admin(a)) {
+		return true;
+	}
+	return person != NULL && t->owner != NULL &&
+	       strcmp(person, t->owner) == 0;
+}
+
+/* Introspect callers may be limited to the tokens of listed apps. */
+static bool
+actor_sees_app(const actor *a, const char *app_id)
+{
+	const store_caller *c = a->caller;
+
+	if (c->role != ENRT__V1__ROLE__INTROSPECT || c->n_app_ids == 0) {
+		return true;
+	}
+	for (size_t i = 0; i < c->n_app_ids; i++) {
+		if (strcmp(c->app_ids[i], app_id) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* Standing of a token                                                 */
+
+/* Whether a token of this kind could be issued in this app now. */
+static standing
+eligibility(
+    Enrt__V1__TokenKind kind, const store_app *app, const store_user *owner)
+{
+	if (app == NULL) {
+		return STANDING_APP_MISSING;
+	}
+	if (!app->enabled) {
+		return STANDING_APP_DISABLED;
+	}
+	if (app->policy == ENRT__V1__POLICY__NONE) {
+		return STANDING_POLICY_NONE;
+	}
+	if (kind == ENRT__V1__TOKEN_KIND__SAT) {
+		return STANDING_ACTIVE;
+	}
+	if (owner == NULL) {
+		return STANDING_OWNER_MISSING;
+	}
+	if (!owner->enabled) {
+		return STANDING_OWNER_DISABLED;
+	}
+	if (app->policy == ENRT__V1__POLICY__ADMINISTRATORS_ONLY &&
+	    !owner->admin) {
+		return STANDING_OWNER_NOT_ADMIN;
+	}
+	return STANDING_ACTIVE;
+}
+
+static standing
+token_standing(const store_token *t, const store_app *app,
+    const store_user *owner, int64_t now)
+{
+	if (t->has_revoked_at) {
+		return STANDING_REVOKED;
+	}
+	if (t->has_expires_at && now >= t->expires_at) {
+		return STANDING_EXPIRED;
+	}
+	return eligibility(t->kind, app, owner);
+}
+
+static Enrt__V1__TokenState
+standing_state(standing s)
+{
+	switch (s) {
+	case STANDING_ACTIVE:
+		return ENRT__V1__TOKEN_STATE__ACTIVE;
+	case STANDING_REVOKED:
+		return ENRT__V1__TOKEN_STATE__REVOKED;
+	case STANDING_EXPIRED:
+		return ENRT__V1__TOKEN_STATE__EXPIRED;
+	default:
+		return ENRT__V1__TOKEN_STATE__SUSPENDED;
+	}
+}
+
+/* A lookup where NOT_FOUND is an answer (NULL), not an error. */
+static enrt_status
+found_or_null(enrt_status rc)
+{
+	return rc == ENRT_NOT_FOUND ? ENRT_OK : rc;
+}
+
+/* Loads what a token's standing depends on: its app and its owner. */
+static enrt_status
+load_context(
+    store_txn *t, const store_token *tok, store_app **app, store_user **owner)
+{
+	enrt_status rc;
+
+	*app = NULL;
+	*owner = NULL;
+	rc = found_or_null(store_app_get(t, tok->app_id, app));
+	if (rc != ENRT_OK || tok->owner == NULL || tok->owner[0] == '\0') {
+		return rc;
+	}
+	return found_or_null(store_user_get(t, tok->owner, owner));
+}
+
+/* ------------------------------------------------------------------ */
+/* Replies                                                             */
+
+static int64_t
+newest_use(rules *r, store_txn *t, const char *id, bool *found)
+{
+	int64_t stored = 0, pending = 0;
+	bool has_stored, has_pending;
+
+	has_stored = store_last_used_get(t, id, &stored) == ENRT_OK;
+	has_pending =
+	    r->lastused != NULL && lastused_pending(r->lastused, id, &pending);
+
+	*found = has_stored || has_pending;
+	if (has_stored && has_pending) {
+		return stored > pending ? stored : pending;
+	}
+	return has_stored ? stored : pending;
+}
+
+static Enrt__V1__TokenInfo *
+token_info(const store_token *tok, const store_app *app, standing s)
+{
+	Enrt__V1__TokenInfo *info = reply_alloc(sizeof(*info));
+
+	enrt__v1__token_info__init(info);
+	info->id = reply_strdup(tok->id);
+	info->has_kind = true;
+	info->kind = tok->kind;
+	info->app_id = reply_strdup(tok->app_id);
+	info->app_name = app == NULL ? NULL : reply_strdup(app->name);
+	info->owner = reply_strdup(tok->owner);
+	info->description = reply_strdup(tok->description);
+	info->scopes =
+	    reply_strings((const char *const *)tok->scopes, tok->n_scopes);
+	info->n_scopes = tok->n_scopes;
+
+	info->has_created_at = true;
+	info->created_at = tok->created_at;
+	info->has_expires_at = tok->has_expires_at;
+	info->expires_at = tok->expires_at;
+	info->has_state = true;
+	info->state = standing_state(s);
+	return info;
+}
+
+enrt_status
+rules_commit(store_txn *t, err *e)
+{
+	enrt_status rc = store_status(t);
+
+	if (rc != ENRT_OK) {
+		err_set(e, rc, "%s", store_message(t));
+		store_abort(t);
+		return rc;
+	}
+	rc = store_commit(t);
+	if (rc == ENRT_RESOURCE_EXHAUSTED) {
+		return err_set(
+		    e, rc, "the store is full; nothing was written");
+	}
+	if (rc != ENRT_OK) {
+		return err_set(e, rc,
+		    "the store could not commit; "
+		    "nothing was written");
+	}
+	return ENRT_OK;
+}
+
+enrt_status
+rules_store_failed(enrt_status rc, err *e)
+{
+	if (rc == ENRT_RESOURCE_EXHAUSTED) {
+		return err_set(e, rc, "the store is full");
+	}
+	return err_set(e, rc, "the store could not be read");
+}
+
+/* ------------------------------------------------------------------ */
+/* Callers                                                             */
+
+enrt_status
+rules_authenticate(
+    rules *r, const char *credential, store_caller **caller, err *e)
+{
+	uint8_t digest[STORE_DIGEST_LEN];
+	store_txn *t;
+	enrt_status rc;
+
+	*caller = NULL;
+	if (credential == NULL || credential[0] == '\0') {
+		return err_set(e, ENRT_UNAUTHENTICATED, "credential: missing");
+	}
+	if (!enrt_credential_check(credential, strlen(credential))) {
+		return err_set(e, ENRT_UNAUTHENTICATED,
+		    "credential: not a well-formed enrc_ credential");
+	}
+	rules_digest(r, credential, strlen(credential), digest);
+
+	rc = store_begin_read(r->store, &t);
+	if (rc != ENRT_OK) {
+		return rules_store_failed(rc, e);
+	}
+	rc = store_caller_get(t, digest, caller);
+	store_abort(t);
+
+	if (rc == ENRT_NOT_FOUND ||
+	    (rc == ENRT_OK && (*caller)->has_revoked_at)) {
+		store_free(*caller);
+		*caller = NULL;
+		return err_set(
+		    e, ENRT_UNAUTHENTICATED, "credential: unknown or revoked");
+	}
+	return rc == ENRT_OK ? rc : rules_store_failed(rc, e);
+}
+
+enrt_status
+rules_bootstrap(rules *r, int64_t now, char *credential, err *e)
+{
+	uint8_t raw[FORMAT_RAW_LEN], digest[STORE_DIGEST_LEN];
+	char id[FORMAT_ID_MAX];
+	store_caller caller = ENRT__V1__CALLER_RECORD__INIT;
+	store_txn *t;
+	size_t count;
+	enrt_status rc;
+
+	credential[0] = '\0';
+	rc = store_begin_write(r->store, &t);
+	if (rc != ENRT_OK) {
+		return rules_store_failed(rc, e);
+	}
+	rc = store_caller_count(t, &count);
+	if (rc != ENRT_OK || count > 0) {
+		store_abort(t);
+		return rc == ENRT_OK ? rc : rules_store_failed(rc, e);
+	}
+
+	randombytes_buf(raw, sizeof(raw));
+	format_secret(credential, ENRT_CREDENTIAL_PREFIX, raw);
+	sodium_memzero(raw, sizeof(raw));
+	rules_digest(r, credential, FORMAT_SECRET_LEN, digest);
+	format_random_id(id, "cal_");
+
+	caller.id = id;
+	caller.name = "bootstrap-admin";
+	caller.has_role = true;
+	caller.role = ENRT__V1__ROLE__ADMIN;
+	caller.has_created_at = true;
+	caller.created_at = now;
+	store_caller_add(t, digest, &caller);
+
+	rc = rules_commit(t, e);
+	if (rc != ENRT_OK) {
+		sodium_memzero(credential, FORMAT_SECRET_LEN + 1);
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Issue                                                               */
+
+/* What an Issue request asks for, once its fields have been checked. */
+typedef struct issue_plan {
+	const char **scopes; /* distinct, pointing into the request */
+	size_t n_scopes;
+	const char *owner; /* PAT: the user it acts as */
+	bool issuer_admin;
+} issue_plan;
+
+static enrt_status
+check_expiry_field(const Enrt__V1__IssueRequest *req, int64_t now, err *e)
+{
+	if (!req->has_expires_at) {
+		return ENRT_OK;
+	}
+	if (req->expires_at <= now) {
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "expires_at: must be in the future");
+	}
+	if (req->expires_at > VALIDATE_TIME_MAX) {
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "expires_at: must be no later than "
+		    "9999-12-31T23:59:59Z");
+	}
+	return ENRT_OK;
+}
+
+static enrt_status
+check_kind_field(const Enrt__V1__IssueRequest *req, err *e)
+{
+	if (!req->has_kind ||
+	    req->kind == ENRT__V1__TOKEN_KIND__KIND_UNSPECIFIED) {
+		return err_set(
+		    e, ENRT_INVALID_ARGUMENT, "kind: required, PAT or SAT");
+	}
+	if (req->kind != ENRT__V1__TOKEN_KIND__PAT &&
+	    req->kind != ENRT__V1__TOKEN_KIND__SAT) {
+		return err_set(
+		    e, ENRT_INVALID_ARGUMENT, "kind: must be PAT or SAT");
+	}
+	return ENRT_OK;
+}
+
+/* Decides whom a PAT acts as: the person, or the owner an admin names. */
+static enrt_status
+choose_owner(const actor *a, const Enrt__V1__IssueRequest *req,
+    issue_plan *plan, err *e)
+{
+	const char *person = actor_person(a);
+
+	if (req->kind == ENRT__V1__TOKEN_KIND__SAT) {
+		if (req->owner != NULL && req->owner[0] != '\0') {
+			return err_set(e, ENRT_INVALID_ARGUMENT,
+			    "owner: a SAT has no owner; it acts as the "
+			    "app's System User");
+		}
+		return ENRT_OK;
+	}
+	if (person == NULL) {
+		if (req->owner == NULL || req->owner[0] == '\0') {
+			return err_set(e, ENRT_INVALID_ARGUMENT,
+			    "owner: required for a PAT issued by an admin "
+			    "caller");
+		}
+		plan->owner = req->owner;
+		return validate_user_id("owner", req->owner, e);
+	}
+	if (req->owner != NULL && req->owner[0] != '\0' &&
+	    strcmp(req->owner, person) != 0) {
+		return err_set(e, ENRT_PERMISSION_DENIED,
+		    "owner: a person may issue PATs only for themselves");
+	}
+	plan->owner = person;
+	return ENRT_OK;
+}
+
+static enrt_status
+check_issue_fields(const actor *a, const Enrt__V1__IssueRequest *req,
+    issue_plan *plan, err *e)
+{
+	if (validate_id("app_id", req->app_id, "app_", e) != ENRT_OK ||
+	    check_kind_field(req, e) != ENRT_OK ||
+	    check_expiry_field(req, a->now, e) != ENRT_OK ||
+	    validate_text("description", req->description,
+	        VALIDATE_DESCRIPTION_MAX, false, e) != ENRT_OK ||
+	    choose_owner(a, req, plan, e) != ENRT_OK) {
+		return e->code;
+	}
+	plan->issuer_admin = rules_actor_is_admin(a);
+	return validate_scopes("scopes", req->scopes, req->n_scopes,
+	    VALIDATE_SCOPES_MAX, true, &plan->scopes, &plan->n_scopes, e);
+}
+
+enrt_status
+rules_load_app(store_txn *t, const char *id, store_app **app, err *e)
+{
+	enrt_status rc = store_app_get(t, id, app);
+
+	if (rc == ENRT_NOT_FOUND) {
+		return err_set(e, rc, "app_id: no app %s", id);
+	}
+	return rc == ENRT_OK ? rc : rules_store_failed(rc, e);
+}
+
+/* The policy table of DESIGN section 1, for the one who issues. */
+static enrt_status
+check_policy(const store_app *app, const Enrt__V1__IssueRequest *req,
+    const issue_plan *plan, err *e)
+{
+	if (!app->enabled) {
+		return err_set(e, ENRT_FAILED_PRECONDITION,
+		    "app_id: app %s is disabled", app->id);
+	}
+	if (app->policy == ENRT__V1__POLICY__NONE) {
+		return err_set(e, ENRT_FAILED_PRECONDITION,
+		    "app_id: app %s has access-token policy None: it "
+		    "accepts no tokens",
+		    app->id);
+	}
+	if (req->kind == ENRT__V1__TOKEN_KIND__SAT && !plan->issuer_admin) {
+		return err_set(e, ENRT_PERMISSION_DENIED,
+		    "kind: only administrators may issue a SAT");
+	}
+	if (app->policy == ENRT__V1__POLICY__ADMINISTRATORS_ONLY &&
+	    !plan->issuer_admin) {
+		return err_set(e, ENRT_PERMISSION_DENIED,
+		    "app_id: app %s has access-token policy "
+		    "AdministratorsOnly: only administrators may issue PATs",
+		    app->id);
+	}
+	return ENRT_OK;
+}
+
+static enrt_status
+check_lifetime(const store_app *app, const Enrt__V1__IssueRequest *req,
+    int64_t now, err *e)
+{
+	int64_t longest;
+
+	if (!app->has_max_lifetime_days) {
+		return ENRT_OK;
+	}
+	longest = (int64_t)app->max_lifetime_days * SECONDS_PER_DAY;
+	if (!req->has_expires_at) {
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "expires_at: required; app %s allows tokens of at most "
+		    "%u days",
+		    app->id, app->max_lifetime_days);
+	}
+	if (req->expires_at - now > longest) {
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "expires_at: at most %u days from now, the maximum "
+		    "lifetime of app %s",
+		    app->max_lifetime_days, app->id);
+	}
+	return ENRT_OK;
+}
+
+static bool
+app_allows_scope(const store_app *app, const char *scope)
+{
+	for (size_t i = 0; i < app->n_allowed_scopes; i++) {
+		if (strcmp(app->allowed_scopes[i], scope) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static enrt_status
+check_allowed_scopes(const store_app *app, const issue_plan *plan, err *e)
+{
+	if (app->n_allowed_scopes == 0) {
+		return ENRT_OK;
+	}
+	for (size_t i = 0; i < plan->n_scopes; i++) {
+		if (!app_allows_scope(app, plan->scopes[i])) {
+			return err_set(e, ENRT_INVALID_ARGUMENT,
+			    "scopes: \"%s\" is not among the scopes app %s "
+			    "allows",
+			    plan->scopes[i], app->id);
+		}
+	}
+	return ENRT_OK;
+}
+
+/*
+ * The owner of a PAT must be able to hold it: a user mirrored here,
+ * enabled, and an admin where the app wants one.  A user named for the
+ * first time is mirrored now, as portals' users are on each call.
+ */
+static enrt_status
+check_owner(store_txn *t, const actor *a, const store_app *app,
+    const issue_plan *plan, err *e)
+{
+	store_user *user = NULL;
+	store_user fresh = ENRT__V1__USER_RECORD__INIT;
+	enrt_status rc;
+
+	rc = store_user_get(t, plan->owner, &user);
+	if (rc == ENRT_NOT_FOUND) {
+		fresh.id = (char *)plan->owner;
+		fresh.display_name = (char *)plan->owner;
+		fresh.has_admin = fresh.has_enabled = true;
+		fresh.admin = actor_person(a) != NULL && plan->issuer_admin;
+		fresh.enabled = true;
+		fresh.has_created_at = true;
+		fresh.created_at = a->now;
+		store_user_put(t, &fresh);
+		user = &fresh;
+	} else if (rc != ENRT_OK) {
+		return rules_store_failed(rc, e);
+	}
+
+	switch (eligibility(ENRT__V1__TOKEN_KIND__PAT, app, user)) {
+	case STANDING_OWNER_DISABLED:
+		rc = err_set(e, ENRT_FAILED_PRECONDITION,
+		    "owner: user %s is disabled", plan->owner);
+		break;
+	case STANDING_OWNER_NOT_ADMIN:
+		rc = err_set(e, ENRT_PERMISSION_DENIED,
+		    "owner: user %s is not an administrator and app %s has "
+		    "access-token policy AdministratorsOnly",
+		    plan->owner, app->id);
+		break;
+	default:
+		rc = ENRT_OK;
+	}
+	if (user != &fresh) {
+		store_free(user);
+	}
+	return rc;
+}
+
+static void
+fill_record(store_token *rec, const actor *a, const store_app *app,
+    const Enrt__V1__IssueRequest *req, const issue_plan *plan)
+{
+	rec->has_kind = true;
+	rec->kind = req->kind;
+	rec->app_id = app->id;
+	rec->owner = (char *)plan->owner;
+	rec->scopes = (char **)plan->scopes;
+	rec->n_scopes = plan->n_scopes;
+	rec->description = req->description;
+	rec->has_created_at = true;
+	rec->created_at = a->now;
+	rec->has_expires_at = req->has_expires_at;
+	rec->expires_at = req->expires_at;
+	rec->created_by = a->caller->id;
+}
+
+/*
+ * Makes the token, stores its digest and commits; only then does the
+ * reply carry the value.  Consumes t.
+ */
+static enrt_status
+mint(rules *r, store_txn *t, const actor *a, const store_app *app,
+    const Enrt__V1__IssueRequest *req, const issue_plan *plan,
+    Enrt__V1__IssueReply **out, err *e)
+{
+	uint8_t raw[FORMAT_RAW_LEN], digest[STORE_DIGEST_LEN];
+	char value[FORMAT_SECRET_LEN + 1], id[FORMAT_ID_MAX];
+	store_token rec = ENRT__V1__TOKEN_RECORD__INIT;
+	Enrt__V1__IssueReply *reply;
+
+	randombytes_buf(raw, sizeof(raw));
+	format_secret(value, ENRT_TOKEN_PREFIX, raw);
+	sodium_memzero(raw, sizeof(raw));
+	rules_digest(r, value, FORMAT_SECRET_LEN, digest);
+	format_random_id(id, "tok_");
+
+	rec.id = id;
+	fill_record(&rec, a, app, req, plan);
+	store_token_add(t, digest, &rec);
+	if (rules_commit(t, e) != ENRT_OK) {
+		sodium_memzero(value, sizeof(value));
+		return e->code;
+	}
+
+	reply = reply_alloc(sizeof(*reply));
+	enrt__v1__issue_reply__init(reply);
+	reply->token = reply_strdup(value);
+	reply->info = token_info(&rec, app, STANDING_ACTIVE);
+	sodium_memzero(value, sizeof(value));
+	log_info("token_issued", "token_id=%s kind=%s app_id=%s caller=%s", id,
+	    enrt_kind_name((enrt_kind)req->kind), app->id, a->caller->id);
+	*out = reply;
+	return ENRT_OK;
+}
+
+enrt_status
+rules_issue(rules *r, const actor *a, const Enrt__V1__IssueRequest *req,
+    Enrt__V1__IssueReply **out, err *e)
+{
+	issue_plan plan = {0};
+	store_app *app = NULL;
+	store_txn *t = NULL;
+	enrt_status rc;
+
+	*out = NULL;
+	if ((rc = check_issue_fields(a, req, &plan, e)) != ENRT_OK) {
+		goto done;
+	}
+	if ((rc = store_begin_write(r->store, &t)) != ENRT_OK) {
+		rc = rules_store_failed(rc, e);
+		goto done;
+	}
+	if ((rc = rules_load_app(t, req->app_id, &app, e)) != ENRT_OK ||
+	    (rc = check_policy(app, req, &plan, e)) != ENRT_OK ||
+	    (rc = check_lifetime(app, req, a->now, e)) != ENRT_OK ||
+	    (rc = check_allowed_scopes(app, &plan, e)) != ENRT_OK) {
+		goto done;
+	}
+	if (req->kind == ENRT__V1__TOKEN_KIND__PAT &&
+	    (rc = check_owner(t, a, app, &plan, e)) != ENRT_OK) {
+		goto done;
+	}
+	rc = mint(r, t, a, app, req, &plan, out, e);
+	t = NULL;
+
+done:
+	store_abort(t);
+	store_free(app);
+	free(plan.scopes);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Introspect                                                          */
+
+static Enrt__V1__IntrospectReply *
+introspection(const store_token *tok, const store_app *app)
+{
+	Enrt__V1__IntrospectReply *reply = reply_alloc(sizeof(*reply));
+
+	enrt__v1__introspect_reply__init(reply);
+	reply->has_active = reply->active = true;
+	reply->token_id = reply_strdup(tok->id);
+	reply->has_kind = true;
+	reply->kind = tok->kind;
+	reply->app_id = reply_strdup(tok->app_id);
+	reply->subject = reply_strdup(tok->kind == ENRT__V1__TOKEN_KIND__SAT
+	                                  ? app->system_user
+	                                  : tok->owner);
+	reply->scopes =
+	    reply_strings((const char *const *)tok->scopes, tok->n_scopes);
+	reply->n_scopes = tok->n_scopes;
+	reply->has_issued_at = true;
+	reply->issued_at = tok->created_at;
+	reply->has_expires_at = tok->has_expires_at;
+	reply->expires_at = tok->expires_at;
+	return reply;
+}
+
+static Enrt__V1__IntrospectReply *
+inactive(void)
+{
+	Enrt__V1__IntrospectReply *reply = reply_alloc(sizeof(*reply));
+
+	enrt__v1__introspect_reply__init(reply);
+	reply->has_active = true;
+	reply->active = false;
+	return reply;
+}
+
+/* Looks the token up and judges it; *tok stays NULL when unknown. */
+static enrt_status
+judge(rules *r, const actor *a, const char *value, store_token **tok,
+    store_app **app, standing *s, err *e)
+{
+	uint8_t digest[STORE_DIGEST_LEN];
+	store_user *owner = NULL;
+	store_txn *t;
+	enrt_status rc;
+
+	rules_digest(r, value, strlen(value), digest);
+	if ((rc = store_begin_read(r->store, &t)) != ENRT_OK) {
+		return rules_store_failed(rc, e);
+	}
+	rc = store_token_get(t, digest, tok);
+	if (rc == ENRT_NOT_FOUND) {
+		*s = STANDING_UNKNOWN;
+		rc = ENRT_OK;
+	} else if (rc == ENRT_OK) {
+		rc = load_context(t, *tok, app, &owner);
+		*s = token_standing(*tok, *app, owner, a->now);
+	}
+	store_abort(t);
+	store_free(owner);
+
+	if (*s == STANDING_ACTIVE && !actor_sees_app(a, (*tok)->app_id)) {
+		*s = STANDING_OTHER_APP;
+	}
+	return rc == ENRT_OK ? rc : rules_store_failed(rc, e);
+}
+
+enrt_status
+rules_introspect(rules *r, const actor *a,
+    const Enrt__V1__IntrospectRequest *req, Enrt__V1__IntrospectReply **out,
+    err *e)
+{
+	const char *value = req->token == NULL ? "" : req->token;
+	store_token *tok = NULL;
+	store_app *app = NULL;
+	standing s = STANDING_MALFORMED;
+	enrt_status rc = ENRT_OK;
+
+	*out = NULL;
+	if (enrt_token_check(value, strlen(value))) {
+		rc = judge(r, a, value, &tok, &app, &s, e);
+	}
+	if (rc == ENRT_OK && s == STANDING_ACTIVE) {
+		*out = introspection(tok, app);
+		if (r->lastused != NULL) {
+			lastused_touch(r->lastused, tok->id, a->now);
+		}
+	} else if (rc == ENRT_OK) {
+		*out = inactive();
+		log_debug("introspect_inactive", "token_id=%s cause=%s",
+		    tok == NULL ? "-" : tok->id, standing_names[s]);
+	}
+	store_free(tok);
+	store_free(app);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Revoke                                                              */
+
+static enrt_status
+revoked_reply(uint32_t count, Enrt__V1__RevokeReply **out)
+{
+	Enrt__V1__RevokeReply *reply = reply_alloc(sizeof(*reply));
+
+	enrt__v1__revoke_reply__init(reply);
+	reply->has_revoked = true;
+	reply->revoked = count;
+	*out = reply;
+	return ENRT_OK;
+}
+
+/* Marks tok revoked in t unless it already is; returns 1 if it was. */
+static uint32_t
+revoke_in(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
+    store_token *tok, const actor *a)
+{
+	if (tok->has_revoked_at) {
+		return 0;
+	}
+	tok->has_revoked_at = true;
+	tok->revoked_at = a->now;
+	store_token_update(t, digest, tok);
+	log_info(
+	    "token_revoked", "token_id=%s caller=%s", tok->id, a->caller->id);
+	return 1;
+}
+
+static enrt_status
+revoke_by_id(rules *r, const actor *a, const char *id, uint32_t *count, err *e)
+{
+	uint8_t digest[STORE_DIGEST_LEN];
+	store_token *tok = NULL;
+	store_txn *t;
+	enrt_status rc;
+
+	if (validate_id("token_id", id, "tok_", e) != ENRT_OK) {
+		return e->code;
+	}
+	if ((rc = store_begin_write(r->store, &t)) != ENRT_OK) {
+		return rules_store_failed(rc, e);
+	}
+	rc = store_token_by_id(t, id, &tok, digest);
+	if (rc == ENRT_NOT_FOUND ||
+	    (rc == ENRT_OK && !actor_manages(a, tok))) {
+		rc = err_set(e, ENRT_NOT_FOUND, "token_id: no token %s", id);
+	} else if (rc != ENRT_OK) {
+		rc = rules_store_failed(rc, e);
+	} else {
+		*count = revoke_in(t, digest, tok, a);
+		rc = rules_commit(t, e);
+		t = NULL;
+	}
+	store_abort(t);
+	store_free(tok);
+	return rc;
+}
+
+/* RFC 7009: a value that names no token is revoked all the same. */
+static enrt_status
+revoke_by_value(
+    rules *r, const actor *a, const char *value, uint32_t *count, err *e)
+{
+	uint8_t digest[STORE_DIGEST_LEN];
+	store_token *tok = NULL;
+	store_txn *t;
+	enrt_status rc;
+
+	if (value == NULL || !enrt_token_check(value, strlen(value))) {
+		return ENRT_OK;
+	}
+	rules_digest(r, value, strlen(value), digest);
+	if ((rc = store_begin_write(r->store, &t)) != ENRT_OK) {
+		return rules_store_failed(rc, e);
+	}
+	rc = store_token_get(t, digest, &tok);
+	if (rc == ENRT_OK) {
+		*count = revoke_in(t, digest, tok, a);
+		rc = rules_commit(t, e);
+		t = NULL;
+	} else if (rc == ENRT_NOT_FOUND) {
+		rc = ENRT_OK;
+	} else {
+		rc = rules_store_failed(rc, e);
+	}
+	store_abort(t);
+	store_free(tok);
+	return rc;
+}
+
+/* Token ids gathered by a scan, to act on after it. */
+typedef struct id_list {
+	char **ids;
+	size_t n;
+} id_list;
+
+static store_visit
+gather_live(void *arg, const store_token *tok)
+{
+	id_list *list = arg;
+
+	if (!tok->has_revoked_at) {
+		reply_append(
+		    (void ***)&list->ids, &list->n, reply_strdup(tok->id));
+	}
+	return STORE_CONTINUE;
+}
+
+static void
+id_list_free(id_list *list)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		free(list->ids[i]);
+	}
+	free(list->ids);
+}
+
+static uint32_t
+revoke_ids(store_txn *t, const actor *a, const id_list *list)
+{
+	uint8_t digest[STORE_DIGEST_LEN];
+	store_token *tok;
+	uint32_t count = 0;
+
+	for (size_t i = 0; i < list->n; i++) {
+		if (store_token_by_id(t, list->ids[i], &tok, digest) ==
+		    ENRT_OK) {
+			count += revoke_in(t, digest, tok, a);
+			store_free(tok);
+		}
+	}
+	return count;
+}
+
+/* Offboarding: every PAT of one user, in one transaction. */
+static enrt_status
+revoke_user(
+    rules *r, const actor *a, const char *user, uint32_t *count, err *e)
+{
+	char next[STORE_CURSOR_MAX];
+	id_list list = {0};
+	store_txn *t;
+	enrt_status rc;
+
+	if (!rules_actor_is_admin(a)) {
+		return err_set(e, ENRT_PERMISSION_DENIED,
+		    "user_id: only administrators may revoke every token "
+		    "of a user");
+	}
+	if (validate_user_id("user_id", user, e) != ENRT_OK) {
+		return e->code;
+	}
+	if ((rc = store_begin_write(r->store, &t)) != ENRT_OK) {
+		return rules_store_failed(rc, e);
+	}
+	rc = store_token_scan(t, false, user, NULL, gather_live, &list, next);
+	if (rc == ENRT_OK) {
+		*count = revoke_ids(t, a, &list);
+		rc = rules_commit(t, e);
+	} else {
+		store_abort(t);
+		rc = rules_store_failed(rc, e);
+	}
+	id_list_free(&list);
+	return rc;
+}
+
+enrt_status
+rules_revoke(rules *r, const actor *a, const Enrt__V1__RevokeRequest *req,
+    Enrt__V1__RevokeReply **out, err *e)
+{
+	uint32_t count = 0;
+	enrt_status rc;
+
+	*out = NULL;
+	switch (req->target_case) {
+	case ENRT__V1__REVOKE_REQUEST__TARGET_TOKEN_ID:
+		rc = revoke_by_id(r, a, req->token_id, &count, e);
+		break;
+	case ENRT__V1__REVOKE_REQUEST__TARGET_TOKEN_VALUE:
+		rc = revoke_by_value(r, a, req->token_value, &count, e);
+		break;
+	case ENRT__V1__REVOKE_REQUEST__TARGET_USER_ID:
+		rc = revoke_user(r, a, req->user_id, &count, e);
+		break;
+	default:
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "target: one of token_id, token_value or user_id is "
+		    "required");
+	}
+	return rc == ENRT_OK ? revoked_reply(count, out) : rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* List                                                                */
+
+/* One page of a listing being built by store_token_scan. */
+typedef struct lister {
+	rules *rules;
+	store_txn *txn;
+	const actor *actor;
+	const char *owner; /* only this owner's tokens, when set */
+	bool include_inactive;
+	uint32_t limit;
+	store_app *app; /* the app of the latest row, reused */
+	Enrt__V1__ListTokensReply *reply;
+	enrt_status rc;
+} lister;
+
+static store_app *
+lister_app(lister *l, const char *id)
+{
+	if (l->app != NULL && strcmp(l->app->id, id) == 0) {
+		return l->app;
+	}
+	store_free(l->app);
+	l->app = NULL;
+	l->rc = found_or_null(store_app_get(l->txn, id, &l->app));
+	return l->app;
+}
+
+static bool
+lister_wants(const lister *l, const store_token *tok, standing s)
+{
+	if (l->owner != NULL &&
+	    (tok->owner == NULL || strcmp(tok->owner, l->owner) != 0)) {
+		return false;
+	}
+	if (!actor_manages(l->actor, tok)) {
+		return false;
+	}
+	return l->include_inactive ||
+	       (s != STANDING_REVOKED && s != STANDING_EXPIRED);
+}
+
+static void
+lister_add(lister *l, const store_token *tok, const store_app *app, standing s)
+{
+	Enrt__V1__ListTokensReply *reply = l->reply;
+	Enrt__V1__TokenInfo *info = token_info(tok, app, s);
+	bool used;
+
+	info->last_used_at = newest_use(l->rules, l->txn, tok->id, &used);
+	info->has_last_used_at = used;
+	reply_append((void ***)&reply->tokens, &reply->n_tokens, info);
+}
+
+static store_visit
+list_visit(void *arg, const store_token *tok)
+{
+	lister *l = arg;
+	store_user *owner = NULL;
+	store_app *app = lister_app(l, tok->app_id);
+	standing s;
+
+	if (l->rc == ENRT_OK && tok->owner != NULL && tok->owner[0] != '\0') {
+		l->rc =
+		    found_or_null(store_user_get(l->txn, tok->owner, &owner));
+	}
+	if (l->rc != ENRT_OK) {
+		return STORE_STOP;
+	}
+	s = token_standing(tok, app, owner, l->actor->now);
+	store_free(owner);
+
+	if (!lister_wants(l, tok, s)) {
+		return STORE_CONTINUE;
+	}
+	if (l->reply->n_tokens == l->limit) {
+		return STORE_STOP;
+	}
+	lister_add(l, tok, app, s);
+	return STORE_CONTINUE;
+}
+
+/* Decides which index to read and checks that a may read it. */
+static enrt_status
+list_scope(const actor *a, const Enrt__V1__ListTokensRequest *req,
+    bool *by_app, const char **key, err *e)
+{
+	const char *person = actor_person(a);
+
+	*by_app = req->app_id != NULL && req->app_id[0] != '\0';
+	if (*by_app) {
+		*key = req->app_id;
+		if (!rules_actor_is_admin(a)) {
+			return err_set(e, ENRT_PERMISSION_DENIED,
+			    "app_id: only administrators may list every "
+			    "token of an app");
+		}
+		return validate_id("app_id", req->app_id, "app_", e);
+	}
+	*key = person != NULL ? person : req->owner;
+	if (person == NULL && (req->owner == NULL || req->owner[0] == '\0')) {
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "owner: required when app_id is not given");
+	}
+	return validate_user_id("owner", *key, e);
+}
+
+static enrt_status
+run_listing(lister *l, bool by_app, const char *key,
+    const Enrt__V1__ListTokensRequest *req, err *e)
+{
+	char next[STORE_CURSOR_MAX];
+	store_app *app = NULL;
+	enrt_status rc;
+
+	if (by_app && (rc = rules_load_app(l->txn, key, &app, e)) != ENRT_OK) {
+		return rc;
+	}
+	store_free(app);
+	rc = store_token_scan(
+	    l->txn, by_app, key, req->page_cursor, list_visit, l, next);
+	if (rc == ENRT_INVALID_ARGUMENT) {
+		return err_set(
+		    e, rc, "page_cursor: not a cursor this listing gave");
+	}
+	if (rc == ENRT_OK) {
+		rc = l->rc;
+	}
+	if (rc != ENRT_OK) {
+		return rules_store_failed(rc, e);
+	}
+	l->reply->next_cursor = next[0] == '\0' ? NULL : reply_strdup(next);
+	return ENRT_OK;
+}
+
+enrt_status
+rules_list_tokens(rules *r, const actor *a,
+    const Enrt__V1__ListTokensRequest *req, Enrt__V1__ListTokensReply **out,
+    err *e)
+{
+	lister l = {.rules = r, .actor = a, .rc = ENRT_OK};
+	const char *key;
+	bool by_app;
+	enrt_status rc;
+
+	*out = NULL;
+	if (list_scope(a, req, &by_app, &key, e) != ENRT_OK ||
+	    validate_page_size(
+	        req->has_page_size, req->page_size, &l.limit, e) != ENRT_OK) {
+		return e->code;
+	}
+	l.owner = by_app && req->owner != NULL && req->owner[0] != '\0'
+	              ? req->owner
+	              : NULL;
+	l.include_inactive =
+	    req->has_include_inactive && req->include_inactive;
+	if ((rc = store_begin_read(r->store, &l.txn)) != ENRT_OK) {
+		return rules_store_failed(rc, e);
+	}
+
+	l.reply = reply_alloc(sizeof(*l.reply));
+	enrt__v1__list_tokens_reply__init(l.reply);
+	rc = run_listing(&l, by_app, key, req, e);
+	store_abort(l.txn);
+	store_free(l.app);
+	if (rc != ENRT_OK) {
+		reply_free(l.reply);
+		return rc;
+	}
+	*out = l.reply;
+	return ENRT_OK;
+}
