@@ -81,10 +81,12 @@ validate_text(
 	size_t len = text == NULL ? 0 : strlen(text);
 	uint32_t cp;
 
+	if (len == 0 && required) {
+		return err_set(
+		    e, ENRT_INVALID_ARGUMENT, "%s: required", field);
+	}
 	if (len == 0) {
-		return required ? err_set(e, ENRT_INVALID_ARGUMENT,
-		                      "%s: required", field)
-		                : ENRT_OK;
+		return ENRT_OK;
 	}
 	if (len > max) {
 		return err_set(e, ENRT_INVALID_ARGUMENT,
