@@ -82,7 +82,12 @@ setup(void **state)
 		return -1;
 	}
 	f = *state;
-	return store_open(&f->s, f->dir, NULL) == ENRT_OK ? 0 : -1;
+	if (store_open(&f->s, f->dir, NULL) != ENRT_OK) {
+		remove_dir(f->dir);
+		free(f);
+		return -1;
+	}
+	return 0;
 }
 
 static int
