@@ -763,7 +763,9 @@ listing_by_app_shows_pats_and_sats_with_expired_state(void **state)
 	issue_args elsewhere = {.app_id = other};
 	Enrt__V1__ListTokensReply *page;
 
+	/* Listings follow creation order: one second apart, one order. */
 	free(issue_ok(f, &pat, NULL));
+	f->actor.now = NOW + 1;
 	free(issue_ok(f, &sat, NULL));
 	free(issue_ok(f, &elsewhere, NULL));
 	f->actor.now = NOW + 20;
