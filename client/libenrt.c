@@ -185,14 +185,14 @@ dial_error(const enrt_client *c, int rv, enrt_error *err)
 }
 
 /*
- * Requests are never resent by nng.  By default req0 resends a request
- * whose reply is late (NNG_OPT_REQ_RESENDTIME) and, in nng 1.5.2, also
- * resends at once every request whose pipe drops while it waits for the
- * reply (req0_pipe_close reschedules it).  Both depend on the resend time
- * being positive: with NNG_DURATION_INFINITE, a dropped pipe instead
- * fails the pending receive with NNG_ECONNRESET, which this library
- * reports as ENRT_UNAVAILABLE, saying that the request may or may not
- * have been carried out.  An Issue is therefore never made twice behind
+ * No request is ever resent.  By default req0 resends a request whose
+ * reply is late (NNG_OPT_REQ_RESENDTIME) and, in nng 1.5.2, also resends
+ * every request whose pipe drops while it waits for the reply, as soon as
+ * a pipe is ready again (req0_pipe_close fires the resend timer at once). Both
+ * depend on the resend time being positive: with NNG_DURATION_INFINITE, a
+ * dropped pipe instead fails the pending receive with NNG_ECONNRESET, which
+ * this library reports as ENRT_UNAVAILABLE, saying that the request may or may
+ * not have been carried out.  An Issue is therefore never made twice behind
  * the caller's back; the caller decides whether to look and retry.
  * Contexts copy the socket's resend time when they are opened.
  *
