@@ -216,7 +216,7 @@ cli_time_parse(const char *text, int64_t *out)
 
 	t = days_from_date(year, month, day) * SECONDS_PER_DAY + seconds +
 	    to_utc;
-	if (t < 0 || t > CLI_TIME_MAX) {
+	if (t < 0 || t > ENRT_TIME_MAX) {
 		return false;
 	}
 	*out = t;
@@ -256,7 +256,7 @@ parse_relative(const char *text, int64_t now, int64_t *out)
 		count = count * 10 + (text[i] - '0');
 	}
 
-	if (count < 1 || now < 0 || count * unit > CLI_TIME_MAX - now) {
+	if (count < 1 || now < 0 || count * unit > ENRT_TIME_MAX - now) {
 		return false;
 	}
 	*out = now + count * unit;
@@ -322,7 +322,7 @@ cli_time_format(int64_t t, char out[CLI_TIME_LEN])
 	int year, month;
 
 	out[0] = '\0';
-	if (t < 0 || t > CLI_TIME_MAX) {
+	if (t < 0 || t > ENRT_TIME_MAX) {
 		return false;
 	}
 

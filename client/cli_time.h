@@ -8,11 +8,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "enrt.h"
+
 /* "YYYY-MM-DDTHH:MM:SSZ" and its NUL. */
 #define CLI_TIME_LEN 21
-
-/* 9999-12-31T23:59:59Z, the last instant with a four-digit year. */
-#define CLI_TIME_MAX INT64_C(253402300799)
 
 /*
  * Parses an RFC 3339 date-time, "2031-01-01T00:00:00Z" or with an offset
@@ -29,14 +28,14 @@ bool cli_time_parse(const char *text, int64_t *out);
  * number of days, hours or minutes from now ("30d", "12h", "45m", at
  * least 1), or "never".  For "never" sets *never and leaves *out alone;
  * otherwise clears *never and sets *out.  Returns false on anything else
- * or when the instant would pass CLI_TIME_MAX.
+ * or when the instant would pass ENRT_TIME_MAX.
  */
 bool cli_time_parse_expiry(
     const char *text, int64_t now, bool *never, int64_t *out);
 
 /*
  * Writes t as "YYYY-MM-DDTHH:MM:SSZ" into out.  Returns false, writing
- * an empty string, when t is before 1970 or after CLI_TIME_MAX.
+ * an empty string, when t is before 1970 or after ENRT_TIME_MAX.
  */
 bool cli_time_format(int64_t t, char out[CLI_TIME_LEN]);
 

@@ -53,6 +53,9 @@ typedef struct enrt_error {
 	char message[ENRT_ERROR_MESSAGE_MAX];
 } enrt_error;
 
+/* 9999-12-31T23:59:59Z: the latest instant enrt accepts or shows. */
+#define ENRT_TIME_MAX INT64_C(253402300799)
+
 /* ------------------------------------------------------------------ */
 /* Token format                                                        */
 

@@ -38,7 +38,7 @@ require_admin(const actor *a, err *e)
 }
 
 static enrt_status
-check_policy(const app_fields *f, err *e)
+check_policy_field(const app_fields *f, err *e)
 {
 	if (!f->has_policy) {
 		return ENRT_OK;
@@ -56,7 +56,7 @@ check_policy(const app_fields *f, err *e)
 }
 
 static enrt_status
-check_lifetime(const app_fields *f, err *e)
+check_lifetime_fields(const app_fields *f, err *e)
 {
 	if (f->unlimited && f->has_days) {
 		return err_set(e, ENRT_INVALID_ARGUMENT,
@@ -78,9 +78,10 @@ check_fields(
 {
 	*scopes = NULL;
 	*n_scopes = 0;
-	if (validate_text("name", f->name, VALIDATE_NAME_MAX, false, e) !=
-	        ENRT_OK ||
-	    check_policy(f, e) != ENRT_OK || check_lifetime(f, e) != ENRT_OK) {
+	if (validate_text("name", f->name, VALIDATE_NAME_MAX, f->name != NULL,
+	        e) != ENRT_OK ||
+	    check_policy_field(f, e) != ENRT_OK ||
+	    check_lifetime_fields(f, e) != ENRT_OK) {
 		return e->code;
 	}
 	if (f->system_user != NULL &&
@@ -369,12 +370,8 @@ scan_apps(rules *r, const char *cursor, app_page *page, err *e)
 	}
 	rc = store_app_scan(t, cursor, page_visit, page, next);
 	store_abort(t);
-	if (rc == ENRT_INVALID_ARGUMENT) {
-		return err_set(
-		    e, rc, "page_cursor: not a cursor this listing gave");
-	}
 	if (rc != ENRT_OK) {
-		return rules_store_failed(rc, e);
+		return rules_scan_failed(rc, e);
 	}
 	page->reply->next_cursor = next[0] == '\0' ? NULL : reply_strdup(next);
 	return ENRT_OK;

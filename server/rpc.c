@@ -110,12 +110,17 @@ wipe_request(Enrt__V1__Request *req)
 	}
 }
 
-/* A portal caller acts for a person; no other caller does. */
+/*
+ * A portal caller acts for a person, whom it asserts on every call and
+ * who is mirrored as a user before anything else runs; no other caller
+ * acts for anyone.
+ */
 static enrt_status
-check_person(
-    const store_caller *caller, const Enrt__V1__Person *person, err *e)
+check_person(rules *r, const actor *a, err *e)
 {
-	if (caller->role != ENRT__V1__ROLE__PORTAL) {
+	const Enrt__V1__Person *person = a->person;
+
+	if (a->caller->role != ENRT__V1__ROLE__PORTAL) {
 		if (person != NULL) {
 			return err_set(e, ENRT_INVALID_ARGUMENT,
 			    "acting_user: only portal callers act for a "
@@ -128,11 +133,12 @@ check_person(
 		    "acting_user: required for a portal caller");
 	}
 	if (validate_user_id("acting_user.user_id", person->user_id, e) !=
-	    ENRT_OK) {
+	        ENRT_OK ||
+	    validate_text("acting_user.display_name", person->display_name,
+	        VALIDATE_NAME_MAX, false, e) != ENRT_OK) {
 		return e->code;
 	}
-	return validate_text("acting_user.display_name", person->display_name,
-	    VALIDATE_NAME_MAX, false, e);
+	return rules_sync_person(r, person, a->now, e);
 }
 
 static enrt_status
@@ -248,14 +254,13 @@ serve(rules *r, const Enrt__V1__Request *req, Enrt__V1__Reply *reply,
 	}
 	snprintf(line->caller, sizeof(line->caller), "%s", caller->id);
 
+	a.caller = caller;
+	a.person = req->acting_user;
+	a.now = now_seconds();
 	if (check_role(caller, op, e) == ENRT_OK &&
-	    check_person(caller, req->acting_user, e) == ENRT_OK) {
-		a.caller = caller;
-		a.person = req->acting_user;
-		a.now = now_seconds();
-		if (run(r, &a, req, reply, e) == ENRT_OK) {
-			reply->result_case = result_case(req->op_case);
-		}
+	    check_person(r, &a, e) == ENRT_OK &&
+	    run(r, &a, req, reply, e) == ENRT_OK) {
+		reply->result_case = result_case(req->op_case);
 	}
 	store_free(caller);
 	return e->code;
@@ -289,6 +294,33 @@ free_reply(Enrt__V1__Reply *reply)
 	reply_free(reply);
 }
 
+/*
+ * Decodes a request and insists on its canonical form: protobuf-c ends a
+ * string at its first NUL byte, so "enrt_...\0junk" would otherwise pass
+ * for the token before the NUL.  A message that packs back to another
+ * size carried such a string, a field twice, or padding.
+ */
+static Enrt__V1__Request *
+decode(const uint8_t *in, size_t len, err *e)
+{
+	Enrt__V1__Request *req = enrt__v1__request__unpack(NULL, len, in);
+
+	if (req == NULL) {
+		err_set(e, ENRT_INVALID_ARGUMENT,
+		    "request: not a well-formed enrt.v1.Request message");
+		return NULL;
+	}
+	if (enrt__v1__request__get_packed_size(req) != len) {
+		err_set(e, ENRT_INVALID_ARGUMENT,
+		    "request: not in canonical form (a string with a NUL "
+		    "byte, or a field given twice)");
+		wipe_request(req);
+		reply_free(req);
+		return NULL;
+	}
+	return req;
+}
+
 bool
 rpc_handle(
     void *arg, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
@@ -301,11 +333,8 @@ rpc_handle(
 	bool sent;
 
 	enrt__v1__reply__init(reply);
-	req = enrt__v1__request__unpack(NULL, len, in);
-	if (req == NULL) {
-		err_set(&e, ENRT_INVALID_ARGUMENT,
-		    "request: not a well-formed enrt.v1.Request message");
-	} else {
+	req = decode(in, len, &e);
+	if (req != NULL) {
 		serve(arg, req, reply, &line, &e);
 		wipe_request(req);
 		reply_free(req);

@@ -19,6 +19,13 @@
 
 #define SECONDS_PER_DAY 86400
 
+/*
+ * A page stops after reading this many records even when fewer match,
+ * and gives a cursor to go on: a read transaction held open for a long
+ * scan keeps LMDB from reusing the pages that writers free.
+ */
+#define LIST_SCAN_BUDGET 10000
+
 /* Why a token is or is not active; logged by name, never by value. */
 typedef enum standing {
 	STANDING_ACTIVE,
@@ -49,6 +56,13 @@ static const char *const standing_names[] = {
     [STANDING_OWNER_NOT_ADMIN] = "owner_not_admin",
     [STANDING_OTHER_APP] = "other_app",
 };
+
+/* Whether an optional string field was given: absent and "" are alike. */
+static bool
+present(const char *s)
+{
+	return s != NULL && s[0] != '\0';
+}
 
 void
 rules_init(rules *r, store *s, lastused *lu, const uint8_t key[RULES_KEY_LEN])
@@ -197,7 +211,7 @@ load_context(
 	*app = NULL;
 	*owner = NULL;
 	rc = found_or_null(store_app_get(t, tok->app_id, app));
-	if (rc != ENRT_OK || tok->owner == NULL || tok->owner[0] == '\0') {
+	if (rc != ENRT_OK || !present(tok->owner)) {
 		return rc;
 	}
 	return found_or_null(store_user_get(t, tok->owner, owner));
@@ -281,6 +295,16 @@ rules_store_failed(enrt_status rc, err *e)
 	return err_set(e, rc, "the store could not be read");
 }
 
+enrt_status
+rules_scan_failed(enrt_status rc, err *e)
+{
+	if (rc == ENRT_INVALID_ARGUMENT) {
+		return err_set(
+		    e, rc, "page_cursor: not a cursor this listing gave");
+	}
+	return rules_store_failed(rc, e);
+}
+
 /* ------------------------------------------------------------------ */
 /* Callers                                                             */
 
@@ -293,7 +317,7 @@ rules_authenticate(
 	enrt_status rc;
 
 	*caller = NULL;
-	if (credential == NULL || credential[0] == '\0') {
+	if (!present(credential)) {
 		return err_set(e, ENRT_UNAUTHENTICATED, "credential: missing");
 	}
 	if (!enrt_credential_check(credential, strlen(credential))) {
@@ -362,6 +386,106 @@ rules_bootstrap(rules *r, int64_t now, char *credential, err *e)
 }
 
 /* ------------------------------------------------------------------ */
+/* Persons                                                             */
+
+/* Users' last-seen times are written at most this often. */
+#define LAST_SEEN_STEP 60
+
+static bool
+same_text(const char *a, const char *b)
+{
+	return strcmp(a == NULL ? "" : a, b == NULL ? "" : b) == 0;
+}
+
+/* Whether the stored user already says what the person asserts. */
+static bool
+person_is_current(const store_user *u, const Enrt__V1__Person *p, int64_t now)
+{
+	bool admin = p->has_admin && p->admin;
+
+	if (u->admin != admin || now - u->last_seen_at >= LAST_SEEN_STEP) {
+		return false;
+	}
+	return !present(p->display_name) ||
+	       same_text(u->display_name, p->display_name);
+}
+
+/* The person as they will be stored, given what was stored before. */
+static void
+merge_person(store_user *next, const store_user *old,
+    const Enrt__V1__Person *p, int64_t now)
+{
+	next->id = p->user_id;
+	next->display_name = p->user_id;
+	if (present(p->display_name)) {
+		next->display_name = p->display_name;
+	} else if (old != NULL) {
+		next->display_name = old->display_name;
+	}
+	next->has_admin = next->has_enabled = true;
+	next->admin = p->has_admin && p->admin;
+	next->enabled = old == NULL || old->enabled;
+	next->has_created_at = next->has_last_seen_at = true;
+	next->created_at = old == NULL ? now : old->created_at;
+	next->last_seen_at = now;
+}
+
+static enrt_status
+write_person(
+    rules *r, const Enrt__V1__Person *p, int64_t now, bool *enabled, err *e)
+{
+	store_user next = ENRT__V1__USER_RECORD__INIT;
+	store_user *old = NULL;
+	store_txn *t;
+	enrt_status rc;
+
+	if ((rc = store_begin_write(r->store, &t)) != ENRT_OK) {
+		return rules_store_failed(rc, e);
+	}
+	rc = found_or_null(store_user_get(t, p->user_id, &old));
+	if (rc != ENRT_OK) {
+		store_abort(t);
+		return rules_store_failed(rc, e);
+	}
+	merge_person(&next, old, p, now);
+	*enabled = next.enabled;
+	store_user_put(t, &next);
+	rc = rules_commit(t, e);
+	store_free(old);
+	return rc;
+}
+
+enrt_status
+rules_sync_person(rules *r, const Enrt__V1__Person *p, int64_t now, err *e)
+{
+	store_user *user = NULL;
+	store_txn *t;
+	bool enabled;
+	enrt_status rc;
+
+	if ((rc = store_begin_read(r->store, &t)) != ENRT_OK) {
+		return rules_store_failed(rc, e);
+	}
+	rc = found_or_null(store_user_get(t, p->user_id, &user));
+	store_abort(t);
+	if (rc != ENRT_OK) {
+		return rules_store_failed(rc, e);
+	}
+
+	if (user != NULL && person_is_current(user, p, now)) {
+		enabled = user->enabled;
+	} else {
+		rc = write_person(r, p, now, &enabled, e);
+	}
+	store_free(user);
+	if (rc == ENRT_OK && !enabled) {
+		return err_set(e, ENRT_PERMISSION_DENIED,
+		    "acting_user: user %s is disabled", p->user_id);
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
 /* Issue                                                               */
 
 /* What an Issue request asks for, once its fields have been checked. */
@@ -382,7 +506,7 @@ check_expiry_field(const Enrt__V1__IssueRequest *req, int64_t now, err *e)
 		return err_set(e, ENRT_INVALID_ARGUMENT,
 		    "expires_at: must be in the future");
 	}
-	if (req->expires_at > VALIDATE_TIME_MAX) {
+	if (req->expires_at > ENRT_TIME_MAX) {
 		return err_set(e, ENRT_INVALID_ARGUMENT,
 		    "expires_at: must be no later than "
 		    "9999-12-31T23:59:59Z");
@@ -414,7 +538,7 @@ choose_owner(const actor *a, const Enrt__V1__IssueRequest *req,
 	const char *person = actor_person(a);
 
 	if (req->kind == ENRT__V1__TOKEN_KIND__SAT) {
-		if (req->owner != NULL && req->owner[0] != '\0') {
+		if (present(req->owner)) {
 			return err_set(e, ENRT_INVALID_ARGUMENT,
 			    "owner: a SAT has no owner; it acts as the "
 			    "app's System User");
@@ -422,7 +546,7 @@ choose_owner(const actor *a, const Enrt__V1__IssueRequest *req,
 		return ENRT_OK;
 	}
 	if (person == NULL) {
-		if (req->owner == NULL || req->owner[0] == '\0') {
+		if (!present(req->owner)) {
 			return err_set(e, ENRT_INVALID_ARGUMENT,
 			    "owner: required for a PAT issued by an admin "
 			    "caller");
@@ -430,8 +554,7 @@ choose_owner(const actor *a, const Enrt__V1__IssueRequest *req,
 		plan->owner = req->owner;
 		return validate_user_id("owner", req->owner, e);
 	}
-	if (req->owner != NULL && req->owner[0] != '\0' &&
-	    strcmp(req->owner, person) != 0) {
+	if (present(req->owner) && strcmp(req->owner, person) != 0) {
 		return err_set(e, ENRT_PERMISSION_DENIED,
 		    "owner: a person may issue PATs only for themselves");
 	}
@@ -550,50 +673,58 @@ check_allowed_scopes(const store_app *app, const issue_plan *plan, err *e)
 }
 
 /*
- * The owner of a PAT must be able to hold it: a user mirrored here,
- * enabled, and an admin where the app wants one.  A user named for the
- * first time is mirrored now, as portals' users are on each call.
+ * Finds the user a PAT will act as.  Portal callers' persons are mirrored
+ * on every call (rules_sync_person); a user that an admin caller names
+ * for the first time is mirrored here, as an enabled non-administrator.
  */
 static enrt_status
-check_owner(store_txn *t, const actor *a, const store_app *app,
-    const issue_plan *plan, err *e)
+owner_record(
+    store_txn *t, const actor *a, const char *owner, store_user **user, err *e)
 {
-	store_user *user = NULL;
 	store_user fresh = ENRT__V1__USER_RECORD__INIT;
-	enrt_status rc;
+	enrt_status rc = store_user_get(t, owner, user);
 
-	rc = store_user_get(t, plan->owner, &user);
 	if (rc == ENRT_NOT_FOUND) {
-		fresh.id = (char *)plan->owner;
-		fresh.display_name = (char *)plan->owner;
+		fresh.id = fresh.display_name = (char *)owner;
 		fresh.has_admin = fresh.has_enabled = true;
-		fresh.admin = actor_person(a) != NULL && plan->issuer_admin;
 		fresh.enabled = true;
 		fresh.has_created_at = true;
 		fresh.created_at = a->now;
 		store_user_put(t, &fresh);
-		user = &fresh;
-	} else if (rc != ENRT_OK) {
-		return rules_store_failed(rc, e);
+		rc = store_user_get(t, owner, user);
 	}
+	return rc == ENRT_OK ? rc : rules_store_failed(rc, e);
+}
 
+/* A PAT's owner must be enabled, and an admin where the app wants one. */
+static enrt_status
+check_owner(const store_app *app, const store_user *user, err *e)
+{
 	switch (eligibility(ENRT__V1__TOKEN_KIND__PAT, app, user)) {
 	case STANDING_OWNER_DISABLED:
-		rc = err_set(e, ENRT_FAILED_PRECONDITION,
-		    "owner: user %s is disabled", plan->owner);
-		break;
+		return err_set(e, ENRT_FAILED_PRECONDITION,
+		    "owner: user %s is disabled", user->id);
 	case STANDING_OWNER_NOT_ADMIN:
-		rc = err_set(e, ENRT_PERMISSION_DENIED,
+		return err_set(e, ENRT_PERMISSION_DENIED,
 		    "owner: user %s is not an administrator and app %s has "
 		    "access-token policy AdministratorsOnly",
-		    plan->owner, app->id);
-		break;
+		    user->id, app->id);
 	default:
-		rc = ENRT_OK;
+		return ENRT_OK;
 	}
-	if (user != &fresh) {
-		store_free(user);
+}
+
+static enrt_status
+check_pat_owner(store_txn *t, const actor *a, const store_app *app,
+    const issue_plan *plan, err *e)
+{
+	store_user *user = NULL;
+	enrt_status rc = owner_record(t, a, plan->owner, &user, e);
+
+	if (rc == ENRT_OK) {
+		rc = check_owner(app, user, e);
 	}
+	store_free(user);
 	return rc;
 }
 
@@ -678,7 +809,7 @@ rules_issue(rules *r, const actor *a, const Enrt__V1__IssueRequest *req,
 		goto done;
 	}
 	if (req->kind == ENRT__V1__TOKEN_KIND__PAT &&
-	    (rc = check_owner(t, a, app, &plan, e)) != ENRT_OK) {
+	    (rc = check_pat_owner(t, a, app, &plan, e)) != ENRT_OK) {
 		goto done;
 	}
 	rc = mint(r, t, a, app, req, &plan, out, e);
@@ -816,9 +947,15 @@ revoke_in(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
 	tok->has_revoked_at = true;
 	tok->revoked_at = a->now;
 	store_token_update(t, digest, tok);
-	log_info(
-	    "token_revoked", "token_id=%s caller=%s", tok->id, a->caller->id);
 	return 1;
+}
+
+/* Logged only once the revocation is committed. */
+static void
+log_revoked(const actor *a, const char *token_id)
+{
+	log_info(
+	    "token_revoked", "token_id=%s caller=%s", token_id, a->caller->id);
 }
 
 static enrt_status
@@ -845,6 +982,9 @@ revoke_by_id(rules *r, const actor *a, const char *id, uint32_t *count, err *e)
 		*count = revoke_in(t, digest, tok, a);
 		rc = rules_commit(t, e);
 		t = NULL;
+		if (rc == ENRT_OK && *count > 0) {
+			log_revoked(a, tok->id);
+		}
 	}
 	store_abort(t);
 	store_free(tok);
@@ -873,6 +1013,9 @@ revoke_by_value(
 		*count = revoke_in(t, digest, tok, a);
 		rc = rules_commit(t, e);
 		t = NULL;
+		if (rc == ENRT_OK && *count > 0) {
+			log_revoked(a, tok->id);
+		}
 	} else if (rc == ENRT_NOT_FOUND) {
 		rc = ENRT_OK;
 	} else {
@@ -952,6 +1095,9 @@ revoke_user(
 	if (rc == ENRT_OK) {
 		*count = revoke_ids(t, a, &list);
 		rc = rules_commit(t, e);
+		for (size_t i = 0; rc == ENRT_OK && i < list.n; i++) {
+			log_revoked(a, list.ids[i]);
+		}
 	} else {
 		store_abort(t);
 		rc = rules_store_failed(rc, e);
@@ -997,7 +1143,8 @@ typedef struct lister {
 	const char *owner; /* only this owner's tokens, when set */
 	bool include_inactive;
 	uint32_t limit;
-	store_app *app; /* the app of the latest row, reused */
+	uint32_t examined; /* records read for this page */
+	store_app *app;    /* the app of the latest row, reused */
 	Enrt__V1__ListTokensReply *reply;
 	enrt_status rc;
 } lister;
@@ -1045,10 +1192,14 @@ list_visit(void *arg, const store_token *tok)
 {
 	lister *l = arg;
 	store_user *owner = NULL;
-	store_app *app = lister_app(l, tok->app_id);
+	store_app *app;
 	standing s;
 
-	if (l->rc == ENRT_OK && tok->owner != NULL && tok->owner[0] != '\0') {
+	if (++l->examined > LIST_SCAN_BUDGET) {
+		return STORE_STOP;
+	}
+	app = lister_app(l, tok->app_id);
+	if (l->rc == ENRT_OK && present(tok->owner)) {
 		l->rc =
 		    found_or_null(store_user_get(l->txn, tok->owner, &owner));
 	}
@@ -1068,29 +1219,45 @@ list_visit(void *arg, const store_token *tok)
 	return STORE_CONTINUE;
 }
 
+/* Whose tokens a listing without app_id shows, and whether a may. */
+static enrt_status
+list_owner(const actor *a, const char *owner, const char **key, err *e)
+{
+	const char *person = actor_person(a);
+
+	if (person == NULL && !present(owner)) {
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "owner: required when app_id is not given");
+	}
+	if (person != NULL && present(owner) && strcmp(owner, person) != 0 &&
+	    !rules_actor_is_admin(a)) {
+		return err_set(e, ENRT_PERMISSION_DENIED,
+		    "owner: a person may list only their own tokens");
+	}
+	*key = present(owner) ? owner : person;
+	return validate_user_id("owner", *key, e);
+}
+
 /* Decides which index to read and checks that a may read it. */
 static enrt_status
 list_scope(const actor *a, const Enrt__V1__ListTokensRequest *req,
     bool *by_app, const char **key, err *e)
 {
-	const char *person = actor_person(a);
-
-	*by_app = req->app_id != NULL && req->app_id[0] != '\0';
-	if (*by_app) {
-		*key = req->app_id;
-		if (!rules_actor_is_admin(a)) {
-			return err_set(e, ENRT_PERMISSION_DENIED,
-			    "app_id: only administrators may list every "
-			    "token of an app");
-		}
-		return validate_id("app_id", req->app_id, "app_", e);
+	*by_app = present(req->app_id);
+	if (!*by_app) {
+		return list_owner(a, req->owner, key, e);
 	}
-	*key = person != NULL ? person : req->owner;
-	if (person == NULL && (req->owner == NULL || req->owner[0] == '\0')) {
-		return err_set(e, ENRT_INVALID_ARGUMENT,
-		    "owner: required when app_id is not given");
+	*key = req->app_id;
+	if (!rules_actor_is_admin(a)) {
+		return err_set(e, ENRT_PERMISSION_DENIED,
+		    "app_id: only administrators may list every token of an "
+		    "app");
 	}
-	return validate_user_id("owner", *key, e);
+	if (present(req->owner) &&
+	    validate_user_id("owner", req->owner, e) != ENRT_OK) {
+		return e->code;
+	}
+	return validate_id("app_id", req->app_id, "app_", e);
 }
 
 static enrt_status
@@ -1107,15 +1274,11 @@ run_listing(lister *l, bool by_app, const char *key,
 	store_free(app);
 	rc = store_token_scan(
 	    l->txn, by_app, key, req->page_cursor, list_visit, l, next);
-	if (rc == ENRT_INVALID_ARGUMENT) {
-		return err_set(
-		    e, rc, "page_cursor: not a cursor this listing gave");
-	}
 	if (rc == ENRT_OK) {
 		rc = l->rc;
 	}
 	if (rc != ENRT_OK) {
-		return rules_store_failed(rc, e);
+		return rules_scan_failed(rc, e);
 	}
 	l->reply->next_cursor = next[0] == '\0' ? NULL : reply_strdup(next);
 	return ENRT_OK;
@@ -1137,9 +1300,7 @@ rules_list_tokens(rules *r, const actor *a,
 	        req->has_page_size, req->page_size, &l.limit, e) != ENRT_OK) {
 		return e->code;
 	}
-	l.owner = by_app && req->owner != NULL && req->owner[0] != '\0'
-	              ? req->owner
-	              : NULL;
+	l.owner = by_app && present(req->owner) ? req->owner : NULL;
 	l.include_inactive =
 	    req->has_include_inactive && req->include_inactive;
 	if ((rc = store_begin_read(r->store, &l.txn)) != ENRT_OK) {

@@ -51,6 +51,9 @@ enrt_status rules_commit(store_txn *t, err *e);
 /* Turns a failed store read into a refusal in e; returns rc. */
 enrt_status rules_store_failed(enrt_status rc, err *e);
 
+/* Like rules_store_failed, naming the cursor when the store refused it. */
+enrt_status rules_scan_failed(enrt_status rc, err *e);
+
 /* Loads an app; NOT_FOUND names the id as the field app_id. */
 enrt_status rules_load_app(
     store_txn *t, const char *id, store_app **app, err *e);
@@ -76,6 +79,15 @@ enrt_status rules_authenticate(
  * otherwise leaves credential "" and does nothing.
  */
 enrt_status rules_bootstrap(rules *r, int64_t now, char *credential, err *e);
+
+/*
+ * Mirrors the person a portal caller asserts: creates the user on first
+ * sight and records a changed display name or admin flag at once, so
+ * that a demotion takes effect on the next Introspect.  A disabled user
+ * is refused with ENRT_PERMISSION_DENIED; no assertion re-enables one.
+ */
+enrt_status rules_sync_person(
+    rules *r, const Enrt__V1__Person *person, int64_t now, err *e);
 
 /*
  * The operations of DESIGN section 6 on tokens.  Each validates every

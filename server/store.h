@@ -41,8 +41,8 @@
  * 1 to STORE_KEY_MAX bytes.
  */
 #define STORE_TOKEN_ID_MAX 62 /* STORE_CURSOR_MAX - 1 - "%016x." */
-#define STORE_APP_ID_MAX 64
-#define STORE_KEY_MAX 256
+#define STORE_APP_ID_MAX   64
+#define STORE_KEY_MAX      256
 
 typedef struct store store;
 typedef struct store_txn store_txn;

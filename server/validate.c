@@ -196,7 +196,7 @@ check_scope_count(
 	}
 	if (n > max) {
 		return err_set(e, ENRT_INVALID_ARGUMENT,
-		    "%s: at most %zu scopes, got %zu", field, max, n);
+		    "%s: at most %zu distinct scopes, got %zu", field, max, n);
 	}
 	return ENRT_OK;
 }
@@ -208,8 +208,10 @@ validate_scopes(const char *field, char *const *in, size_t n, size_t max,
 	const char **list;
 	size_t kept = 0;
 
-	if (check_scope_count(field, n, max, required, e) != ENRT_OK) {
-		return e->code;
+	/* Duplicates are merged, but a request may not carry many more. */
+	if (n > 4 * max) {
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "%s: at most %zu scopes, got %zu", field, max, n);
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (!validate_scope(in[i])) {
@@ -228,6 +230,10 @@ validate_scopes(const char *field, char *const *in, size_t n, size_t max,
 		if (!seen_before(list, kept, in[i])) {
 			list[kept++] = in[i];
 		}
+	}
+	if (check_scope_count(field, kept, max, required, e) != ENRT_OK) {
+		free(list);
+		return e->code;
 	}
 	*out = list;
 	*n_out = kept;

@@ -22,9 +22,6 @@
 #define VALIDATE_PAGE_DEFAULT    100
 #define VALIDATE_PAGE_MAX        1000
 
-/* 9999-12-31T23:59:59Z: the last instant RFC 3339 can write. */
-#define VALIDATE_TIME_MAX INT64_C(253402300799)
-
 /*
  * Valid UTF-8 of at most max bytes with no control character (C0, DEL
  * or C1).  NULL or "" is refused when required, accepted otherwise.
@@ -43,9 +40,10 @@ enrt_status validate_id(
 bool validate_scope(const char *scope);
 
 /*
- * Checks n scopes (at most max, at least one when required) and writes
- * into *out a malloc'd array of the distinct ones in first-seen order,
- * pointing into in.  The caller frees *out (not the strings).
+ * Checks n scopes (at most max distinct ones, at least one when
+ * required) and writes into *out a malloc'd array of the distinct ones in
+ * first-seen order, pointing into in.  The caller frees *out (not the
+ * strings).
  */
 enrt_status validate_scopes(const char *field, char *const *in, size_t n,
     size_t max, bool required, const char ***out, size_t *n_out, err *e);

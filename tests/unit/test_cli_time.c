@@ -234,7 +234,7 @@ format_gives_known_answers(void **state)
 	expect_format(INT64_C(951782400), "2000-02-29T00:00:00Z");
 	expect_format(INT64_C(13574563200), "2400-02-29T00:00:00Z");
 	expect_format(INT64_C(94694399), "1972-12-31T23:59:59Z");
-	expect_format(CLI_TIME_MAX, "9999-12-31T23:59:59Z");
+	expect_format(ENRT_TIME_MAX, "9999-12-31T23:59:59Z");
 }
 
 static void
@@ -244,7 +244,7 @@ format_rejects_instants_outside_the_range(void **state)
 
 	assert_false(cli_time_format(-1, out));
 	assert_string_equal(out, "");
-	assert_false(cli_time_format(CLI_TIME_MAX + 1, out));
+	assert_false(cli_time_format(ENRT_TIME_MAX + 1, out));
 }
 
 /* Steps of a little over a day and a half reach every month and time. */
@@ -257,7 +257,7 @@ format_agrees_with_gmtime_and_parse_inverts_it(void **state)
 	struct tm tm;
 	int64_t back;
 
-	for (int64_t t = 0; t <= CLI_TIME_MAX; t += step) {
+	for (int64_t t = 0; t <= ENRT_TIME_MAX; t += step) {
 		time_t tt = (time_t)t;
 
 		assert_non_null(gmtime_r(&tt, &tm));

@@ -909,6 +909,101 @@ credentials_that_are_missing_malformed_or_unknown_are_refused(void **state)
 }
 
 static void
+demoting_a_person_suspends_their_pats_until_promoted_again(void **state)
+{
+	fixture *f = *state;
+	char *app = make_app(
+	    f, "a", ENRT__V1__POLICY__ADMINISTRATORS_ONLY, 0, NULL, 0);
+	store_caller portal = ENRT__V1__CALLER_RECORD__INIT;
+	Enrt__V1__Person carol = ENRT__V1__PERSON__INIT;
+	issue_args mine = {.app_id = app, .owner = "carol"};
+	char *value;
+
+	portal.id = "cal_portal";
+	portal.has_role = true;
+	portal.role = ENRT__V1__ROLE__PORTAL;
+	carol.user_id = "carol";
+	carol.has_admin = carol.admin = true;
+	f->actor.caller = &portal;
+	f->actor.person = &carol;
+	assert_status(
+	    rules_sync_person(&f->rules, &carol, NOW, &f->e), ENRT_OK, &f->e);
+	value = issue_ok(f, &mine, NULL);
+	assert_true(is_active(f, value));
+
+	carol.admin = false;
+	assert_status(rules_sync_person(&f->rules, &carol, NOW + 1, &f->e),
+	    ENRT_OK, &f->e);
+	assert_false(is_active(f, value));
+	carol.admin = true;
+	assert_status(rules_sync_person(&f->rules, &carol, NOW + 2, &f->e),
+	    ENRT_OK, &f->e);
+	assert_true(is_active(f, value));
+	free(value);
+	free(app);
+}
+
+static void
+a_person_lists_only_their_own_tokens(void **state)
+{
+	fixture *f = *state;
+	store_caller portal = ENRT__V1__CALLER_RECORD__INIT;
+	Enrt__V1__Person bob = ENRT__V1__PERSON__INIT;
+	Enrt__V1__ListTokensRequest req = ENRT__V1__LIST_TOKENS_REQUEST__INIT;
+	Enrt__V1__ListTokensReply *reply = NULL;
+
+	portal.id = "cal_portal";
+	portal.has_role = true;
+	portal.role = ENRT__V1__ROLE__PORTAL;
+	bob.user_id = "bob";
+	f->actor.caller = &portal;
+	f->actor.person = &bob;
+
+	req.owner = "alice";
+	assert_status(
+	    rules_list_tokens(&f->rules, &f->actor, &req, &reply, &f->e),
+	    ENRT_PERMISSION_DENIED, &f->e);
+	req.owner = NULL;
+	assert_status(
+	    rules_list_tokens(&f->rules, &f->actor, &req, &reply, &f->e),
+	    ENRT_OK, &f->e);
+	assert_int_equal(reply->n_tokens, 0);
+	reply_free(reply);
+}
+
+static void
+many_copies_of_one_scope_count_once(void **state)
+{
+	fixture *f = *state;
+	char *app = make_app(
+	    f, "a", ENRT__V1__POLICY__AUTHENTICATED_USERS, 0, NULL, 0);
+	issue_args same = {.app_id = app, .n_scopes = 40};
+	Enrt__V1__IssueReply *reply = NULL;
+
+	for (int i = 0; i < 40; i++) {
+		same.scopes[i] = "read";
+	}
+	assert_status(issue(f, &same, &reply), ENRT_OK, &f->e);
+	assert_int_equal(reply->info->n_scopes, 1);
+	reply_free(reply);
+	free(app);
+}
+
+static void
+an_app_cannot_be_renamed_to_nothing(void **state)
+{
+	fixture *f = *state;
+	char *id = make_app(f, "a", ENRT__V1__POLICY__NONE, 0, NULL, 0);
+	Enrt__V1__UpdateAppRequest up = ENRT__V1__UPDATE_APP_REQUEST__INIT;
+
+	up.id = id;
+	up.name = "";
+	assert_status(update_app(f, &up), ENRT_INVALID_ARGUMENT, &f->e);
+	assert_non_null(strstr(f->e.message, "name: required"));
+	free(id);
+}
+
+static void
 bootstrap_runs_once(void **state)
 {
 	fixture *f = *state;
@@ -948,6 +1043,10 @@ main(void)
 	    T(app_names_are_unique_and_fields_checked),
 	    T(app_update_changes_only_what_it_names),
 	    T(credentials_that_are_missing_malformed_or_unknown_are_refused),
+	    T(demoting_a_person_suspends_their_pats_until_promoted_again),
+	    T(a_person_lists_only_their_own_tokens),
+	    T(many_copies_of_one_scope_count_once),
+	    T(an_app_cannot_be_renamed_to_nothing),
 	    T(bootstrap_runs_once),
 #undef T
 	};
