@@ -1,0 +1,296 @@
+/*
+ * Dispatch: the envelope, authentication and roles, driven with packed
+ * bytes through rpc_handle against a real store in a temporary directory.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "format.h"
+#include "log.h"
+#include "reply.h"
+#include "rpc.h"
+
+typedef struct fixture {
+	char dir[64];
+	store *store;
+	rules rules;
+	char admin[FORMAT_SECRET_LEN + 1];
+	char introspector[FORMAT_SECRET_LEN + 1];
+} fixture;
+
+/* Adds a caller with this role and writes its credential. */
+static void
+add_caller(fixture *f, Enrt__V1__Role role, char *credential)
+{
+	uint8_t raw[FORMAT_RAW_LEN], digest[STORE_DIGEST_LEN];
+	store_caller caller = ENRT__V1__CALLER_RECORD__INIT;
+	store_txn *t;
+
+	randombytes_buf(raw, sizeof(raw));
+	format_secret(credential, ENRT_CREDENTIAL_PREFIX, raw);
+	rules_digest(&f->rules, credential, FORMAT_SECRET_LEN, digest);
+	caller.id = "cal_0000000000000000000001";
+	caller.has_role = true;
+	caller.role = role;
+	assert_int_equal(store_begin_write(f->store, &t), ENRT_OK);
+	store_caller_add(t, digest, &caller);
+	assert_int_equal(store_commit(t), ENRT_OK);
+}
+
+static int
+setup(void **state)
+{
+	static const uint8_t key[RULES_KEY_LEN] = {9};
+	fixture *f = calloc(1, sizeof(*f));
+	err e;
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/enrt-rpc-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(store_open(&f->store, f->dir, NULL), ENRT_OK);
+	rules_init(&f->rules, f->store, NULL, key);
+	assert_int_equal(rules_bootstrap(&f->rules, 1, f->admin, &e), ENRT_OK);
+	add_caller(f, ENRT__V1__ROLE__INTROSPECT, f->introspector);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	fixture *f = *state;
+	char cmd[128];
+
+	store_close(f->store);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+/* Sends len bytes and decodes the reply, which must come. */
+static Enrt__V1__Reply *
+send_bytes(fixture *f, const uint8_t *in, size_t len)
+{
+	uint8_t *out = NULL;
+	size_t out_len = 0;
+	Enrt__V1__Reply *reply;
+
+	assert_true(rpc_handle(&f->rules, in, len, &out, &out_len));
+	reply = enrt__v1__reply__unpack(NULL, out_len, out);
+	free(out);
+	assert_non_null(reply);
+	return reply;
+}
+
+static Enrt__V1__Reply *
+send_request(fixture *f, const Enrt__V1__Request *req)
+{
+	size_t len = enrt__v1__request__get_packed_size(req);
+	uint8_t *buf = malloc(len);
+	Enrt__V1__Reply *reply;
+
+	assert_non_null(buf);
+	enrt__v1__request__pack(req, buf);
+	reply = send_bytes(f, buf, len);
+	free(buf);
+	return reply;
+}
+
+/* A version 1 introspect request for value, from credential. */
+static void
+introspect_request(Enrt__V1__Request *req, Enrt__V1__IntrospectRequest *op,
+    const char *credential, const char *value)
+{
+	enrt__v1__request__init(req);
+	enrt__v1__introspect_request__init(op);
+	req->has_version = true;
+	req->version = ENRT__V1__WIRE_VERSION__WIRE_VERSION_1;
+	req->credential = (char *)credential;
+	req->op_case = ENRT__V1__REQUEST__OP_INTROSPECT;
+	req->introspect = op;
+	op->token = (char *)value;
+}
+
+static void
+expect_status(
+    Enrt__V1__Reply *reply, Enrt__V1__Status status, const char *words)
+{
+	if (reply->status != status) {
+		print_error("message: %s\n", reply->message);
+	}
+	assert_int_equal(reply->status, status);
+	if (words != NULL) {
+		assert_non_null(reply->message);
+		assert_non_null(strstr(reply->message, words));
+	}
+	reply_free(reply);
+}
+
+static void
+garbage_gets_an_invalid_argument_reply(void **state)
+{
+	fixture *f = *state;
+	static const uint8_t garbage[] = {0xFF, 0xFF, 0xFF, 0x01, 0x02};
+
+	expect_status(send_bytes(f, garbage, sizeof(garbage)),
+	    ENRT__V1__STATUS__INVALID_ARGUMENT, "request");
+	expect_status(send_bytes(f, garbage, 0),
+	    ENRT__V1__STATUS__INVALID_ARGUMENT, "version");
+}
+
+static void
+another_wire_version_is_refused(void **state)
+{
+	fixture *f = *state;
+	Enrt__V1__Request req;
+	Enrt__V1__IntrospectRequest op;
+
+	introspect_request(&req, &op, f->admin, "enrt_x");
+	req.version = (Enrt__V1__WireVersion)2;
+	expect_status(send_request(f, &req),
+	    ENRT__V1__STATUS__INVALID_ARGUMENT, "version");
+}
+
+static void
+a_request_without_an_operation_is_refused(void **state)
+{
+	fixture *f = *state;
+	Enrt__V1__Request req = ENRT__V1__REQUEST__INIT;
+
+	req.has_version = true;
+	req.version = ENRT__V1__WIRE_VERSION__WIRE_VERSION_1;
+	req.credential = f->admin;
+	expect_status(
+	    send_request(f, &req), ENRT__V1__STATUS__INVALID_ARGUMENT, "op");
+}
+
+static void
+credentials_are_checked_on_every_request(void **state)
+{
+	fixture *f = *state;
+	Enrt__V1__Request req;
+	Enrt__V1__IntrospectRequest op;
+	char other[FORMAT_SECRET_LEN + 1];
+	uint8_t raw[FORMAT_RAW_LEN] = {7};
+
+	format_secret(other, ENRT_CREDENTIAL_PREFIX, raw);
+	introspect_request(&req, &op, NULL, "enrt_x");
+	expect_status(send_request(f, &req), ENRT__V1__STATUS__UNAUTHENTICATED,
+	    "credential");
+	req.credential = other;
+	expect_status(send_request(f, &req), ENRT__V1__STATUS__UNAUTHENTICATED,
+	    "unknown");
+	req.credential = f->introspector;
+	expect_status(send_request(f, &req), ENRT__V1__STATUS__OK, NULL);
+}
+
+/* A string field is cut at its NUL: the bytes after it must not hide. */
+static void
+a_credential_with_a_nul_and_more_is_refused(void **state)
+{
+	fixture *f = *state;
+	Enrt__V1__Request req;
+	Enrt__V1__IntrospectRequest op;
+	uint8_t buf[256];
+	size_t len;
+
+	introspect_request(&req, &op, f->admin, "enrt_x");
+	len = enrt__v1__request__pack(&req, buf);
+	/* Field 2 (credential) is the second field packed: tag, length. */
+	assert_int_equal(buf[2], 0x12);
+	assert_int_equal(buf[3], FORMAT_SECRET_LEN);
+	memmove(buf + 4 + FORMAT_SECRET_LEN + 2, buf + 4 + FORMAT_SECRET_LEN,
+	    len - 4 - FORMAT_SECRET_LEN);
+	buf[3] = FORMAT_SECRET_LEN + 2;
+	buf[4 + FORMAT_SECRET_LEN] = '\0';
+	buf[4 + FORMAT_SECRET_LEN + 1] = 'x';
+	expect_status(send_bytes(f, buf, len + 2),
+	    ENRT__V1__STATUS__INVALID_ARGUMENT, "canonical");
+}
+
+static void
+roles_limit_the_operations(void **state)
+{
+	fixture *f = *state;
+	Enrt__V1__Request req = ENRT__V1__REQUEST__INIT;
+	Enrt__V1__ListAppsRequest op = ENRT__V1__LIST_APPS_REQUEST__INIT;
+
+	req.has_version = true;
+	req.version = ENRT__V1__WIRE_VERSION__WIRE_VERSION_1;
+	req.credential = f->introspector;
+	req.op_case = ENRT__V1__REQUEST__OP_LIST_APPS;
+	req.list_apps = &op;
+	expect_status(send_request(f, &req),
+	    ENRT__V1__STATUS__PERMISSION_DENIED, "introspect");
+	req.credential = f->admin;
+	expect_status(send_request(f, &req), ENRT__V1__STATUS__OK, NULL);
+}
+
+static void
+only_portal_callers_act_for_a_person(void **state)
+{
+	fixture *f = *state;
+	Enrt__V1__Request req;
+	Enrt__V1__IntrospectRequest op;
+	Enrt__V1__Person person = ENRT__V1__PERSON__INIT;
+
+	introspect_request(&req, &op, f->admin, "enrt_x");
+	person.user_id = "alice";
+	req.acting_user = &person;
+	expect_status(send_request(f, &req),
+	    ENRT__V1__STATUS__INVALID_ARGUMENT, "acting_user");
+}
+
+static void
+an_inactive_answer_carries_nothing_else(void **state)
+{
+	fixture *f = *state;
+	Enrt__V1__Request req;
+	Enrt__V1__IntrospectRequest op;
+	Enrt__V1__Reply *reply;
+
+	introspect_request(&req, &op, f->admin, "enrt_not_a_token");
+	reply = send_request(f, &req);
+	assert_int_equal(reply->status, ENRT__V1__STATUS__OK);
+	assert_null(reply->message);
+	assert_int_equal(
+	    reply->result_case, ENRT__V1__REPLY__RESULT_INTROSPECT);
+	assert_true(reply->introspect->has_active);
+	assert_false(reply->introspect->active);
+	assert_null(reply->introspect->token_id);
+	assert_false(reply->introspect->has_kind);
+	assert_int_equal(reply->introspect->n_scopes, 0);
+	reply_free(reply);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+	    T(garbage_gets_an_invalid_argument_reply),
+	    T(another_wire_version_is_refused),
+	    T(a_request_without_an_operation_is_refused),
+	    T(credentials_are_checked_on_every_request),
+	    T(a_credential_with_a_nul_and_more_is_refused),
+	    T(roles_limit_the_operations),
+	    T(only_portal_callers_act_for_a_person),
+	    T(an_inactive_answer_carries_nothing_else),
+#undef T
+	};
+
+	if (sodium_init() < 0) {
+		return 1;
+	}
+	log_set_level(LOG_WARN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
