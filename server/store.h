@@ -9,14 +9,17 @@
  * after the first failure every later step does nothing, and the caller
  * checks once, at store_commit, which then aborts instead.  A read
  * transaction sees one consistent snapshot and never waits for writers.
- * Transactions may move between threads (the environment is opened with
- * MDB_NOTLS) but are used by one thread at a time.
+ * A read transaction may move between threads (the environment is opened
+ * with MDB_NOTLS); a write transaction stays on the thread that began it,
+ * because LMDB's writer lock belongs to that thread.  Either is used by
+ * one thread at a time.
  *
  * Records handed out are unpacked copies that the caller frees with
  * store_free.  Statuses: ENRT_NOT_FOUND for a missing key,
  * ENRT_RESOURCE_EXHAUSTED when the map is full, ENRT_INVALID_ARGUMENT for
- * a cursor this store did not make, ENRT_INTERNAL for anything else (and
- * then the cause is logged).
+ * a cursor this store did not make or a record it cannot key (see the
+ * limits below), ENRT_INTERNAL for anything else (and then the cause is
+ * logged).  A visitor's record is lent for the call only.
  */
 #ifndef ENRT_STORE_H
 #define ENRT_STORE_H
@@ -31,6 +34,15 @@
 #define STORE_DIGEST_LEN 32
 #define STORE_CURSOR_MAX 80
 #define STORE_SCHEMA_VERSION 1
+
+/*
+ * Keys: token ids and app ids are printable ASCII without spaces (so that
+ * a cursor can carry one); other keys (owner, user id, app name) are
+ * 1 to STORE_KEY_MAX bytes.
+ */
+#define STORE_TOKEN_ID_MAX 62 /* STORE_CURSOR_MAX - 1 - "%016x." */
+#define STORE_APP_ID_MAX 64
+#define STORE_KEY_MAX 256
 
 typedef struct store store;
 typedef struct store_txn store_txn;

@@ -1,0 +1,1251 @@
+/*
+ * The store: enrtd's state in one LMDB environment, one named database
+ * per kind of record or index.  This module owns the environment and
+ * every LMDB handle; an LMDB return code becomes an enrt_status in
+ * map_rc and nowhere else.  Any thread may call it: a read transaction
+ * may move between threads, a write transaction stays on the thread that
+ * began it.
+ *
+ *   meta          "schema_version" -> decimal text
+ *   tokens        digest -> TokenRecord
+ *   token_ids     token id -> digest
+ *   owner_tokens  owner, 0, order(created_at), token id -> empty
+ *   app_tokens    app id, 0, order(created_at), token id -> empty
+ *   apps          app id -> App
+ *   app_names     app name -> app id
+ *   users         user id -> UserRecord
+ *   callers       digest -> CallerRecord
+ *   last_used     token id -> time, 8 bytes big-endian
+ *
+ * order() flips the sign bit of a time and writes it big-endian, so that
+ * byte order is time order, negative times included.  A token cursor is
+ * that order in 16 hex digits, a dot and the token id: the index key of
+ * the record it resumes at, spelled in text.
+ *
+ * Keys may be digests, so no log line or message ever carries one.
+ */
+#include <assert.h>
+#include <inttypes.h>
+#include <lmdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "log.h"
+#include "store.h"
+
+#define DEFAULT_MAP_SIZE ((size_t)1 << 30)
+#define SCHEMA_KEY       "schema_version"
+#define ORDER_LEN        8
+#define ORDER_HEX        16
+#define INDEX_KEY_MAX    (STORE_KEY_MAX + 1 + ORDER_LEN + STORE_TOKEN_ID_MAX)
+
+enum db {
+	DB_META,
+	DB_TOKENS,
+	DB_TOKEN_IDS,
+	DB_OWNER_TOKENS,
+	DB_APP_TOKENS,
+	DB_APPS,
+	DB_APP_NAMES,
+	DB_USERS,
+	DB_CALLERS,
+	DB_LAST_USED,
+	DB_COUNT
+};
+
+static const char *const db_names[DB_COUNT] = {
+    [DB_META] = "meta",
+    [DB_TOKENS] = "tokens",
+    [DB_TOKEN_IDS] = "token_ids",
+    [DB_OWNER_TOKENS] = "owner_tokens",
+    [DB_APP_TOKENS] = "app_tokens",
+    [DB_APPS] = "apps",
+    [DB_APP_NAMES] = "app_names",
+    [DB_USERS] = "users",
+    [DB_CALLERS] = "callers",
+    [DB_LAST_USED] = "last_used",
+};
+
+struct store {
+	MDB_env *env;
+	MDB_dbi dbi[DB_COUNT]; /* set once by store_open, then read-only */
+};
+
+struct store_txn {
+	MDB_txn *txn;
+	store *s;
+	err e; /* the sticky error: the first failure, ENRT_OK while none */
+};
+
+/* A key of owner_tokens or app_tokens, or the start of a scan. */
+typedef struct index_key {
+	uint8_t bytes[INDEX_KEY_MAX];
+	size_t len;
+	size_t prefix_len; /* the owner or app id and its 0 byte */
+} index_key;
+
+/* One step of a cursor walk; sets *stop to end the walk early. */
+typedef enrt_status (*walk_step)(
+    void *ctx, const MDB_val *key, const MDB_val *val, bool *stop);
+
+typedef struct token_walk {
+	store_txn *t;
+	enum db d;
+	index_key at;
+	store_token_visitor visit;
+	void *arg;
+	char *next;
+} token_walk;
+
+typedef struct app_walk {
+	store_txn *t;
+	store_app_visitor visit;
+	void *arg;
+	char *next;
+} app_walk;
+
+static enrt_status fail(store_txn *t, enrt_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+
+/* The one place where an LMDB return code becomes a status. */
+static enrt_status
+map_rc(int rc, const char *call, const char *what)
+{
+	switch (rc) {
+	case MDB_SUCCESS:
+		return ENRT_OK;
+	case MDB_NOTFOUND:
+		return ENRT_NOT_FOUND;
+	case MDB_MAP_FULL:
+	case MDB_TXN_FULL:
+	case MDB_READERS_FULL:
+		log_warn("store_full", "call=%s db=%s error=\"%s\"", call,
+		    what, mdb_strerror(rc));
+		return ENRT_RESOURCE_EXHAUSTED;
+	default:
+		log_error("store_lmdb_failed", "call=%s db=%s error=\"%s\"",
+		    call, what, mdb_strerror(rc));
+		return ENRT_INTERNAL;
+	}
+}
+
+/* Keeps the first failure of t: later ones are its consequences. */
+static enrt_status
+fail(store_txn *t, enrt_status code, const char *fmt, ...)
+{
+	char message[ERR_MESSAGE_MAX];
+	va_list ap;
+
+	if (t->e.code != ENRT_OK) {
+		return t->e.code;
+	}
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	return err_set(&t->e, code, "%s", message);
+}
+
+/*
+ * Maps rc and makes a failure sticky.  A missing key is an answer, not a
+ * failure: the caller decides whether it is one.
+ */
+static enrt_status
+check(store_txn *t, int rc, const char *call, enum db d)
+{
+	enrt_status status = map_rc(rc, call, db_names[d]);
+
+	switch (status) {
+	case ENRT_OK:
+	case ENRT_NOT_FOUND:
+		return status;
+	case ENRT_RESOURCE_EXHAUSTED:
+		return fail(t, status, "store: the database is full");
+	default:
+		return fail(t, status,
+		    "store: internal error; the server log has the cause");
+	}
+}
+
+static enrt_status
+corrupt(store_txn *t, enum db d)
+{
+	log_error("store_record_corrupt", "db=%s", db_names[d]);
+	return fail(t, ENRT_INTERNAL,
+	    "store: a stored record in %s is corrupt", db_names[d]);
+}
+
+static bool
+ok(const store_txn *t)
+{
+	return t->e.code == ENRT_OK;
+}
+
+/* The answer for a key that no write would have accepted. */
+static enrt_status
+absent(const store_txn *t)
+{
+	return ok(t) ? ENRT_NOT_FOUND : t->e.code;
+}
+
+/* ------------------------------------------------------------------ */
+/* Keys and values                                                     */
+
+static MDB_val
+bytes_val(const void *bytes, size_t len)
+{
+	MDB_val v = {.mv_size = len, .mv_data = (void *)bytes};
+
+	return v;
+}
+
+static MDB_val
+str_val(const char *s)
+{
+	return bytes_val(s, strlen(s));
+}
+
+static bool
+val_is(const MDB_val *v, const char *s)
+{
+	return v->mv_size == strlen(s) &&
+	       memcmp(v->mv_data, s, v->mv_size) == 0;
+}
+
+/* 1 to max characters from '!' to '~': safe in a cursor and a log. */
+static bool
+printable_id(const char *s, size_t max)
+{
+	size_t n;
+
+	if (s == NULL) {
+		return false;
+	}
+	for (n = 0; s[n] != '\0'; n++) {
+		unsigned char c = (unsigned char)s[n];
+
+		if (n == max || c <= ' ' || c > '~') {
+			return false;
+		}
+	}
+	return n > 0;
+}
+
+static bool
+key_string(const char *s)
+{
+	return s != NULL && s[0] != '\0' &&
+	       strnlen(s, STORE_KEY_MAX + 1) <= STORE_KEY_MAX;
+}
+
+static void
+be64_put(uint8_t *out, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		out[i] = (uint8_t)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+static uint64_t
+be64_get(const uint8_t *in)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		v = v << 8 | in[i];
+	}
+	return v;
+}
+
+static uint64_t
+order_of(int64_t when)
+{
+	return (uint64_t)when ^ (UINT64_C(1) << 63);
+}
+
+/* ------------------------------------------------------------------ */
+/* Database access; each step is a no-op once t has failed             */
+
+static enrt_status
+db_get(store_txn *t, enum db d, MDB_val *key, MDB_val *val)
+{
+	if (!ok(t)) {
+		return t->e.code;
+	}
+	return check(t, mdb_get(t->txn, t->s->dbi[d], key, val), "mdb_get", d);
+}
+
+static bool
+db_put(store_txn *t, enum db d, MDB_val *key, MDB_val *val, unsigned flags)
+{
+	int rc;
+
+	if (!ok(t)) {
+		return false;
+	}
+	rc = mdb_put(t->txn, t->s->dbi[d], key, val, flags);
+	return check(t, rc, "mdb_put", d) == ENRT_OK;
+}
+
+static void
+db_del(store_txn *t, enum db d, MDB_val *key)
+{
+	if (ok(t)) {
+		check(
+		    t, mdb_del(t->txn, t->s->dbi[d], key, NULL), "mdb_del", d);
+	}
+}
+
+/* Whether key is in d; a failure counts as taken, so nothing is added. */
+static bool
+key_taken(store_txn *t, enum db d, MDB_val *key)
+{
+	MDB_val val;
+
+	return db_get(t, d, key, &val) != ENRT_NOT_FOUND;
+}
+
+/* Packs m straight into the space LMDB reserves for it. */
+static void
+put_record(store_txn *t, enum db d, MDB_val *key, const ProtobufCMessage *m)
+{
+	MDB_val val = {.mv_size = protobuf_c_message_get_packed_size(m)};
+
+	if (db_put(t, d, key, &val, MDB_RESERVE)) {
+		protobuf_c_message_pack(m, val.mv_data);
+	}
+}
+
+static enrt_status
+unpack(store_txn *t, enum db d, const MDB_val *val,
+    const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out)
+{
+	*out =
+	    protobuf_c_message_unpack(desc, NULL, val->mv_size, val->mv_data);
+	if (*out == NULL) {
+		return corrupt(t, d);
+	}
+	return ENRT_OK;
+}
+
+static enrt_status
+get_record(store_txn *t, enum db d, MDB_val *key,
+    const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out)
+{
+	MDB_val val;
+	enrt_status status;
+
+	*out = NULL;
+	status = db_get(t, d, key, &val);
+	if (status != ENRT_OK) {
+		return status;
+	}
+	return unpack(t, d, &val, desc, out);
+}
+
+/*
+ * Walks d from start (MDB_SET_RANGE), or from the first key when start
+ * is empty, until step stops it or d ends.
+ */
+static enrt_status
+walk(store_txn *t, enum db d, MDB_val start, walk_step step, void *ctx)
+{
+	MDB_cursor *c;
+	MDB_val key = start, val;
+	enrt_status status;
+	bool stop = false;
+	int rc;
+
+	rc = mdb_cursor_open(t->txn, t->s->dbi[d], &c);
+	if (check(t, rc, "mdb_cursor_open", d) != ENRT_OK) {
+		return t->e.code;
+	}
+
+	rc = mdb_cursor_get(
+	    c, &key, &val, start.mv_size > 0 ? MDB_SET_RANGE : MDB_FIRST);
+	status = ENRT_OK;
+	while (rc == 0 && status == ENRT_OK && !stop) {
+		status = step(ctx, &key, &val, &stop);
+		if (status == ENRT_OK && !stop) {
+			rc = mdb_cursor_get(c, &key, &val, MDB_NEXT);
+		}
+	}
+	mdb_cursor_close(c);
+
+	if (status != ENRT_OK) {
+		return status;
+	}
+	status = check(t, rc, "mdb_cursor_get", d);
+	return status == ENRT_NOT_FOUND ? ENRT_OK : status;
+}
+
+static void
+clear_next(char *next)
+{
+	if (next != NULL) {
+		next[0] = '\0';
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Environment and schema                                              */
+
+static size_t
+map_size_of(const store_options *options)
+{
+	if (options == NULL || options->map_size == 0) {
+		return DEFAULT_MAP_SIZE;
+	}
+	return options->map_size;
+}
+
+static enrt_status
+env_configure(store *s, size_t map_size)
+{
+	int rc;
+
+	rc = mdb_env_create(&s->env);
+	if (rc != 0) {
+		return map_rc(rc, "mdb_env_create", "env");
+	}
+	rc = mdb_env_set_maxdbs(s->env, DB_COUNT);
+	if (rc != 0) {
+		return map_rc(rc, "mdb_env_set_maxdbs", "env");
+	}
+	rc = mdb_env_set_mapsize(s->env, map_size);
+	return map_rc(rc, "mdb_env_set_mapsize", "env");
+}
+
+/*
+ * Full durability: no MDB_NOSYNC or MDB_NOMETASYNC, so a commit is on
+ * disk when it returns.  Slots of readers that died are freed first.
+ */
+static enrt_status
+env_open(store *s, const char *dir, size_t map_size)
+{
+	enrt_status status;
+	int dead;
+	int rc;
+
+	status = env_configure(s, map_size);
+	if (status != ENRT_OK) {
+		return status;
+	}
+	rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600);
+	if (rc != 0) {
+		return map_rc(rc, "mdb_env_open", "env");
+	}
+	return map_rc(
+	    mdb_reader_check(s->env, &dead), "mdb_reader_check", "env");
+}
+
+static void
+open_databases(store_txn *t)
+{
+	int d;
+	int rc;
+
+	for (d = 0; d < DB_COUNT && ok(t); d++) {
+		rc = mdb_dbi_open(
+		    t->txn, db_names[d], MDB_CREATE, &t->s->dbi[d]);
+		check(t, rc, "mdb_dbi_open", d);
+	}
+}
+
+/* A positive decimal number of at most 9 digits, as schema_write puts. */
+static bool
+parse_version(const MDB_val *val, long *version)
+{
+	const char *text = val->mv_data;
+	size_t i;
+
+	*version = 0;
+	if (val->mv_size == 0 || val->mv_size > 9) {
+		return false;
+	}
+	for (i = 0; i < val->mv_size; i++) {
+		if (text[i] < '0' || text[i] > '9') {
+			return false;
+		}
+		*version = *version * 10 + (text[i] - '0');
+	}
+	return *version > 0;
+}
+
+static void
+schema_write(store_txn *t)
+{
+	char text[16];
+	MDB_val key = str_val(SCHEMA_KEY);
+	MDB_val val;
+
+	snprintf(text, sizeof(text), "%d", STORE_SCHEMA_VERSION);
+	val = str_val(text);
+	db_put(t, DB_META, &key, &val, 0);
+}
+
+/*
+ * Writes the version into a new store and refuses one that a newer
+ * server wrote: its records may mean things this one cannot know.
+ */
+static void
+schema_check(store_txn *t)
+{
+	MDB_val key = str_val(SCHEMA_KEY), val;
+	long version;
+	enrt_status status;
+
+	status = db_get(t, DB_META, &key, &val);
+	if (status == ENRT_NOT_FOUND) {
+		schema_write(t);
+		return;
+	}
+	if (status != ENRT_OK) {
+		return;
+	}
+	if (!parse_version(&val, &version)) {
+		corrupt(t, DB_META);
+		return;
+	}
+	if (version > STORE_SCHEMA_VERSION) {
+		log_error("store_schema_newer", "found=%ld supported=%d",
+		    version, STORE_SCHEMA_VERSION);
+		fail(t, ENRT_FAILED_PRECONDITION,
+		    "store: schema version %ld is newer than this server's %d",
+		    version, STORE_SCHEMA_VERSION);
+	}
+}
+
+static enrt_status
+schema_init(store *s)
+{
+	store_txn *t;
+	enrt_status status;
+
+	status = store_begin_write(s, &t);
+	if (status != ENRT_OK) {
+		return status;
+	}
+	open_databases(t);
+	schema_check(t);
+	return store_commit(t);
+}
+
+enrt_status
+store_open(store **out, const char *dir, const store_options *options)
+{
+	store *s;
+	enrt_status status;
+
+	assert(dir != NULL);
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		return ENRT_RESOURCE_EXHAUSTED;
+	}
+
+	status = env_open(s, dir, map_size_of(options));
+	if (status == ENRT_OK) {
+		status = schema_init(s);
+	}
+	if (status != ENRT_OK) {
+		store_close(s);
+		return status;
+	}
+	*out = s;
+	return ENRT_OK;
+}
+
+void
+store_close(store *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	if (s->env != NULL) {
+		mdb_env_close(s->env);
+	}
+	free(s);
+}
+
+/* ------------------------------------------------------------------ */
+/* Transactions                                                        */
+
+static enrt_status
+begin(store *s, unsigned int flags, store_txn **out)
+{
+	store_txn *t;
+	int rc;
+
+	*out = NULL;
+	t = calloc(1, sizeof(*t));
+	if (t == NULL) {
+		return ENRT_RESOURCE_EXHAUSTED;
+	}
+
+	rc = mdb_txn_begin(s->env, NULL, flags, &t->txn);
+	if (rc != 0) {
+		free(t);
+		return map_rc(rc, "mdb_txn_begin", "env");
+	}
+	t->s = s;
+	*out = t;
+	return ENRT_OK;
+}
+
+enrt_status
+store_begin_read(store *s, store_txn **out)
+{
+	return begin(s, MDB_RDONLY, out);
+}
+
+enrt_status
+store_begin_write(store *s, store_txn **out)
+{
+	return begin(s, 0, out);
+}
+
+enrt_status
+store_status(const store_txn *t)
+{
+	return t->e.code;
+}
+
+const char *
+store_message(const store_txn *t)
+{
+	return t->e.message;
+}
+
+enrt_status
+store_commit(store_txn *t)
+{
+	enrt_status status = t->e.code;
+	int rc;
+
+	if (status != ENRT_OK) {
+		store_abort(t);
+		return status;
+	}
+	rc = mdb_txn_commit(t->txn);
+	free(t);
+	return map_rc(rc, "mdb_txn_commit", "env");
+}
+
+void
+store_abort(store_txn *t)
+{
+	if (t == NULL) {
+		return;
+	}
+	mdb_txn_abort(t->txn);
+	free(t);
+}
+
+void
+store_free(void *record)
+{
+	if (record != NULL) {
+		protobuf_c_message_free_unpacked(record, NULL);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Tokens                                                              */
+
+static void
+index_key_init(index_key *k, const char *key)
+{
+	size_t n = strlen(key);
+
+	assert(n <= STORE_KEY_MAX);
+	memcpy(k->bytes, key, n + 1);
+	k->prefix_len = n + 1;
+	k->len = n + 1;
+}
+
+static void
+index_key_at(index_key *k, uint64_t order, const char *id)
+{
+	size_t n = strlen(id);
+
+	assert(n <= STORE_TOKEN_ID_MAX);
+	be64_put(k->bytes + k->prefix_len, order);
+	memcpy(k->bytes + k->prefix_len + ORDER_LEN, id, n);
+	k->len = k->prefix_len + ORDER_LEN + n;
+}
+
+static void
+index_put(store_txn *t, enum db d, const char *key, const store_token *token)
+{
+	index_key k;
+	MDB_val kv, empty = bytes_val("", 0);
+
+	index_key_init(&k, key);
+	index_key_at(&k, order_of(token->created_at), token->id);
+	kv = bytes_val(k.bytes, k.len);
+	db_put(t, d, &kv, &empty, 0);
+}
+
+static bool
+token_valid(store_txn *t, const store_token *token)
+{
+	assert(token != NULL);
+	if (!printable_id(token->id, STORE_TOKEN_ID_MAX)) {
+		fail(t, ENRT_INVALID_ARGUMENT,
+		    "id: 1 to %d printable ASCII characters, no spaces",
+		    STORE_TOKEN_ID_MAX);
+	} else if (!printable_id(token->app_id, STORE_APP_ID_MAX)) {
+		fail(t, ENRT_INVALID_ARGUMENT,
+		    "app_id: 1 to %d printable ASCII characters, no spaces",
+		    STORE_APP_ID_MAX);
+	} else if (token->owner != NULL && !key_string(token->owner)) {
+		fail(t, ENRT_INVALID_ARGUMENT, "owner: 1 to %d bytes",
+		    STORE_KEY_MAX);
+	} else if (!token->has_created_at) {
+		fail(t, ENRT_INVALID_ARGUMENT, "created_at: required");
+	}
+	return ok(t);
+}
+
+/* Checks both keys before anything is written: nothing half-added. */
+static bool
+token_free(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
+    const store_token *token)
+{
+	MDB_val dkey = bytes_val(digest, STORE_DIGEST_LEN);
+	MDB_val ikey = str_val(token->id);
+
+	if (key_taken(t, DB_TOKENS, &dkey)) {
+		fail(t, ENRT_ALREADY_EXISTS,
+		    "token: a token with this value already exists");
+	} else if (key_taken(t, DB_TOKEN_IDS, &ikey)) {
+		fail(t, ENRT_ALREADY_EXISTS,
+		    "id: a token with id \"%s\" already exists", token->id);
+	}
+	return ok(t);
+}
+
+enrt_status
+store_token_get(
+    store_txn *t, const uint8_t digest[STORE_DIGEST_LEN], store_token **out)
+{
+	MDB_val key = bytes_val(digest, STORE_DIGEST_LEN);
+	ProtobufCMessage *m;
+	enrt_status status;
+
+	status = get_record(
+	    t, DB_TOKENS, &key, &enrt__v1__token_record__descriptor, &m);
+	*out = (store_token *)m;
+	return status;
+}
+
+/* The digest that token_ids holds for id. */
+static enrt_status
+digest_of(store_txn *t, const char *id, uint8_t digest[STORE_DIGEST_LEN])
+{
+	MDB_val key = str_val(id), val;
+	enrt_status status;
+
+	status = db_get(t, DB_TOKEN_IDS, &key, &val);
+	if (status != ENRT_OK) {
+		return status;
+	}
+	if (val.mv_size != STORE_DIGEST_LEN) {
+		return corrupt(t, DB_TOKEN_IDS);
+	}
+	memcpy(digest, val.mv_data, STORE_DIGEST_LEN);
+	return ENRT_OK;
+}
+
+/* An id or index entry whose token is gone: the store is inconsistent. */
+static enrt_status
+dangling(store_txn *t, const char *id)
+{
+	log_error("store_index_dangling", "token_id=%s", id);
+	return fail(
+	    t, ENRT_INTERNAL, "store: an index names a token that is gone");
+}
+
+enrt_status
+store_token_by_id(store_txn *t, const char *id, store_token **out,
+    uint8_t digest[STORE_DIGEST_LEN])
+{
+	uint8_t found[STORE_DIGEST_LEN];
+	enrt_status status;
+
+	*out = NULL;
+	if (!printable_id(id, STORE_TOKEN_ID_MAX)) {
+		return absent(t);
+	}
+	status = digest_of(t, id, found);
+	if (status == ENRT_OK) {
+		status = store_token_get(t, found, out);
+		if (status == ENRT_NOT_FOUND) {
+			status = dangling(t, id);
+		}
+	}
+	if (status == ENRT_OK && digest != NULL) {
+		memcpy(digest, found, STORE_DIGEST_LEN);
+	}
+	return status;
+}
+
+void
+store_token_add(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
+    const store_token *token)
+{
+	MDB_val dkey = bytes_val(digest, STORE_DIGEST_LEN);
+	MDB_val ikey;
+
+	if (!ok(t) || !token_valid(t, token) ||
+	    !token_free(t, digest, token)) {
+		return;
+	}
+
+	ikey = str_val(token->id);
+	put_record(t, DB_TOKENS, &dkey, &token->base);
+	db_put(t, DB_TOKEN_IDS, &ikey, &dkey, 0);
+	if (token->owner != NULL) {
+		index_put(t, DB_OWNER_TOKENS, token->owner, token);
+	}
+	index_put(t, DB_APP_TOKENS, token->app_id, token);
+}
+
+static bool
+same_string(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL) {
+		return a == b;
+	}
+	return strcmp(a, b) == 0;
+}
+
+/* The fields that the indexes are made of. */
+static bool
+same_keys(const store_token *a, const store_token *b)
+{
+	return same_string(a->id, b->id) &&
+	       same_string(a->app_id, b->app_id) &&
+	       same_string(a->owner, b->owner) &&
+	       a->created_at == b->created_at;
+}
+
+void
+store_token_update(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
+    const store_token *token)
+{
+	MDB_val key = bytes_val(digest, STORE_DIGEST_LEN);
+	store_token *old;
+	enrt_status status;
+
+	if (!ok(t) || !token_valid(t, token)) {
+		return;
+	}
+
+	status = store_token_get(t, digest, &old);
+	if (status == ENRT_NOT_FOUND) {
+		fail(t, ENRT_NOT_FOUND, "token: no such token");
+	} else if (status == ENRT_OK && !same_keys(old, token)) {
+		fail(t, ENRT_INVALID_ARGUMENT,
+		    "token: id, app_id, owner and created_at never change");
+	}
+	put_record(t, DB_TOKENS, &key, &token->base);
+	store_free(old);
+}
+
+/* Sets k to resume at the record that cursor names. */
+static bool
+index_key_cursor(index_key *k, const char *cursor)
+{
+	uint64_t order = 0;
+	const char *hex = "0123456789abcdef";
+	const char *digit;
+	int i;
+
+	if (strnlen(cursor, STORE_CURSOR_MAX) == STORE_CURSOR_MAX) {
+		return false;
+	}
+	for (i = 0; i < ORDER_HEX; i++) {
+		digit = cursor[i] == '\0' ? NULL : strchr(hex, cursor[i]);
+		if (digit == NULL) {
+			return false;
+		}
+		order = order << 4 | (uint64_t)(digit - hex);
+	}
+	if (cursor[ORDER_HEX] != '.' ||
+	    !printable_id(cursor + ORDER_HEX + 1, STORE_TOKEN_ID_MAX)) {
+		return false;
+	}
+	index_key_at(k, order, cursor + ORDER_HEX + 1);
+	return true;
+}
+
+/* The token id at the end of an index entry under prefix. */
+static enrt_status
+entry_id(store_txn *t, enum db d, const MDB_val *key, size_t prefix_len,
+    char id[STORE_TOKEN_ID_MAX + 1])
+{
+	size_t n = key->mv_size - prefix_len - ORDER_LEN;
+
+	if (key->mv_size <= prefix_len + ORDER_LEN || n > STORE_TOKEN_ID_MAX) {
+		return corrupt(t, d);
+	}
+	memcpy(id, (const uint8_t *)key->mv_data + prefix_len + ORDER_LEN, n);
+	id[n] = '\0';
+	return ENRT_OK;
+}
+
+static enrt_status
+entry_token(store_txn *t, const char *id, store_token **out)
+{
+	enrt_status status = store_token_by_id(t, id, out, NULL);
+
+	return status == ENRT_NOT_FOUND ? dangling(t, id) : status;
+}
+
+static bool
+in_prefix(const index_key *k, const MDB_val *key)
+{
+	return key->mv_size >= k->prefix_len &&
+	       memcmp(key->mv_data, k->bytes, k->prefix_len) == 0;
+}
+
+static enrt_status
+token_step(void *ctx, const MDB_val *key, const MDB_val *val, bool *stop)
+{
+	token_walk *w = ctx;
+	char id[STORE_TOKEN_ID_MAX + 1];
+	uint64_t order;
+	store_token *token;
+	enrt_status status;
+
+	*stop = !in_prefix(&w->at, key);
+	if (*stop) {
+		return ENRT_OK;
+	}
+	status = entry_id(w->t, w->d, key, w->at.prefix_len, id);
+	if (status != ENRT_OK) {
+		return status;
+	}
+	order = be64_get((const uint8_t *)key->mv_data + w->at.prefix_len);
+	status = entry_token(w->t, id, &token);
+	if (status != ENRT_OK) {
+		return status;
+	}
+
+	*stop = w->visit(w->arg, token) == STORE_STOP;
+	if (*stop && w->next != NULL) {
+		snprintf(
+		    w->next, STORE_CURSOR_MAX, "%016" PRIx64 ".%s", order, id);
+	}
+	store_free(token);
+	return ENRT_OK;
+}
+
+enrt_status
+store_token_scan(store_txn *t, bool by_app, const char *key,
+    const char *cursor, store_token_visitor visit, void *arg, char *next)
+{
+	token_walk w = {.t = t,
+	    .d = by_app ? DB_APP_TOKENS : DB_OWNER_TOKENS,
+	    .visit = visit,
+	    .arg = arg,
+	    .next = next};
+
+	clear_next(next);
+	if (!ok(t)) {
+		return t->e.code;
+	}
+	if (!key_string(key)) {
+		return ENRT_OK; /* no write accepts such an owner or app */
+	}
+
+	index_key_init(&w.at, key);
+	if (cursor != NULL && !index_key_cursor(&w.at, cursor)) {
+		return fail(t, ENRT_INVALID_ARGUMENT,
+		    "cursor: not a cursor this server made");
+	}
+	return walk(t, w.d, bytes_val(w.at.bytes, w.at.len), token_step, &w);
+}
+
+/* ------------------------------------------------------------------ */
+/* Apps                                                                */
+
+enrt_status
+store_app_get(store_txn *t, const char *id, store_app **out)
+{
+	MDB_val key;
+	ProtobufCMessage *m;
+	enrt_status status;
+
+	*out = NULL;
+	if (!printable_id(id, STORE_APP_ID_MAX)) {
+		return absent(t);
+	}
+	key = str_val(id);
+	status = get_record(t, DB_APPS, &key, &enrt__v1__app__descriptor, &m);
+	*out = (store_app *)m;
+	return status;
+}
+
+static bool
+app_valid(store_txn *t, const store_app *app)
+{
+	assert(app != NULL);
+	if (!printable_id(app->id, STORE_APP_ID_MAX)) {
+		fail(t, ENRT_INVALID_ARGUMENT,
+		    "id: 1 to %d printable ASCII characters, no spaces",
+		    STORE_APP_ID_MAX);
+	} else if (!key_string(app->name)) {
+		fail(t, ENRT_INVALID_ARGUMENT, "name: 1 to %d bytes",
+		    STORE_KEY_MAX);
+	}
+	return ok(t);
+}
+
+/* Whether app's name is free or already its own. */
+static bool
+name_free(store_txn *t, const store_app *app)
+{
+	MDB_val key = str_val(app->name), val;
+	enrt_status status;
+
+	status = db_get(t, DB_APP_NAMES, &key, &val);
+	if (status == ENRT_OK && !val_is(&val, app->id)) {
+		fail(t, ENRT_ALREADY_EXISTS,
+		    "name: an app named \"%s\" already exists", app->name);
+	}
+	return ok(t);
+}
+
+/* On a rename, frees the name the app had. */
+static void
+release_old_name(store_txn *t, const store_app *app)
+{
+	store_app *old;
+	MDB_val key;
+
+	if (store_app_get(t, app->id, &old) != ENRT_OK) {
+		return;
+	}
+	if (key_string(old->name) && strcmp(old->name, app->name) != 0) {
+		key = str_val(old->name);
+		db_del(t, DB_APP_NAMES, &key);
+	}
+	store_free(old);
+}
+
+void
+store_app_put(store_txn *t, const store_app *app)
+{
+	MDB_val id, name;
+
+	if (!ok(t) || !app_valid(t, app) || !name_free(t, app)) {
+		return;
+	}
+
+	release_old_name(t, app);
+	id = str_val(app->id);
+	name = str_val(app->name);
+	db_put(t, DB_APP_NAMES, &name, &id, 0);
+	put_record(t, DB_APPS, &id, &app->base);
+}
+
+static enrt_status
+app_step(void *ctx, const MDB_val *key, const MDB_val *val, bool *stop)
+{
+	app_walk *w = ctx;
+	ProtobufCMessage *m;
+	enrt_status status;
+
+	if (key->mv_size > STORE_APP_ID_MAX) {
+		return corrupt(w->t, DB_APPS);
+	}
+	status = unpack(w->t, DB_APPS, val, &enrt__v1__app__descriptor, &m);
+	if (status != ENRT_OK) {
+		return status;
+	}
+
+	*stop = w->visit(w->arg, (store_app *)m) == STORE_STOP;
+	if (*stop && w->next != NULL) {
+		memcpy(w->next, key->mv_data, key->mv_size);
+		w->next[key->mv_size] = '\0';
+	}
+	store_free(m);
+	return ENRT_OK;
+}
+
+enrt_status
+store_app_scan(store_txn *t, const char *cursor, store_app_visitor visit,
+    void *arg, char *next)
+{
+	app_walk w = {.t = t, .visit = visit, .arg = arg, .next = next};
+	MDB_val start = bytes_val(NULL, 0);
+
+	clear_next(next);
+	if (!ok(t)) {
+		return t->e.code;
+	}
+	if (cursor != NULL && !printable_id(cursor, STORE_APP_ID_MAX)) {
+		return fail(t, ENRT_INVALID_ARGUMENT,
+		    "cursor: not a cursor this server made");
+	}
+	if (cursor != NULL) {
+		start = str_val(cursor);
+	}
+	return walk(t, DB_APPS, start, app_step, &w);
+}
+
+/* ------------------------------------------------------------------ */
+/* Users                                                               */
+
+enrt_status
+store_user_get(store_txn *t, const char *id, store_user **out)
+{
+	MDB_val key;
+	ProtobufCMessage *m;
+	enrt_status status;
+
+	*out = NULL;
+	if (!key_string(id)) {
+		return absent(t);
+	}
+	key = str_val(id);
+	status = get_record(
+	    t, DB_USERS, &key, &enrt__v1__user_record__descriptor, &m);
+	*out = (store_user *)m;
+	return status;
+}
+
+void
+store_user_put(store_txn *t, const store_user *user)
+{
+	MDB_val key;
+
+	if (!ok(t)) {
+		return;
+	}
+	if (!key_string(user->id)) {
+		fail(t, ENRT_INVALID_ARGUMENT, "id: 1 to %d bytes",
+		    STORE_KEY_MAX);
+		return;
+	}
+	key = str_val(user->id);
+	put_record(t, DB_USERS, &key, &user->base);
+}
+
+/* ------------------------------------------------------------------ */
+/* Callers                                                             */
+
+enrt_status
+store_caller_get(
+    store_txn *t, const uint8_t digest[STORE_DIGEST_LEN], store_caller **out)
+{
+	MDB_val key = bytes_val(digest, STORE_DIGEST_LEN);
+	ProtobufCMessage *m;
+	enrt_status status;
+
+	status = get_record(
+	    t, DB_CALLERS, &key, &enrt__v1__caller_record__descriptor, &m);
+	*out = (store_caller *)m;
+	return status;
+}
+
+void
+store_caller_add(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
+    const store_caller *caller)
+{
+	MDB_val key = bytes_val(digest, STORE_DIGEST_LEN);
+
+	if (!ok(t)) {
+		return;
+	}
+	if (key_taken(t, DB_CALLERS, &key)) {
+		fail(t, ENRT_ALREADY_EXISTS,
+		    "credential: a caller with this credential already "
+		    "exists");
+		return;
+	}
+	put_record(t, DB_CALLERS, &key, &caller->base);
+}
+
+enrt_status
+store_caller_count(store_txn *t, size_t *count)
+{
+	MDB_stat st;
+	int rc;
+
+	*count = 0;
+	if (!ok(t)) {
+		return t->e.code;
+	}
+	rc = mdb_stat(t->txn, t->s->dbi[DB_CALLERS], &st);
+	if (check(t, rc, "mdb_stat", DB_CALLERS) != ENRT_OK) {
+		return t->e.code;
+	}
+	*count = st.ms_entries;
+	return ENRT_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Last-used times                                                     */
+
+enrt_status
+store_last_used_get(store_txn *t, const char *token_id, int64_t *when)
+{
+	MDB_val key, val;
+	enrt_status status;
+
+	*when = 0;
+	if (!printable_id(token_id, STORE_TOKEN_ID_MAX)) {
+		return absent(t);
+	}
+	key = str_val(token_id);
+	status = db_get(t, DB_LAST_USED, &key, &val);
+	if (status != ENRT_OK) {
+		return status;
+	}
+	if (val.mv_size != 8) {
+		return corrupt(t, DB_LAST_USED);
+	}
+	*when = (int64_t)be64_get(val.mv_data);
+	return ENRT_OK;
+}
+
+void
+store_last_used_put(store_txn *t, const char *token_id, int64_t when)
+{
+	uint8_t bytes[8];
+	MDB_val key, val;
+	int64_t stored;
+
+	if (!ok(t)) {
+		return;
+	}
+	if (!printable_id(token_id, STORE_TOKEN_ID_MAX)) {
+		fail(t, ENRT_INVALID_ARGUMENT,
+		    "token_id: 1 to %d printable ASCII characters, no spaces",
+		    STORE_TOKEN_ID_MAX);
+		return;
+	}
+	if (store_last_used_get(t, token_id, &stored) == ENRT_OK &&
+	    stored >= when) {
+		return;
+	}
+
+	be64_put(bytes, (uint64_t)when);
+	key = str_val(token_id);
+	val = bytes_val(bytes, sizeof(bytes));
+	db_put(t, DB_LAST_USED, &key, &val, 0);
+}
