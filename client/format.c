@@ -1,0 +1,353 @@
+/*
+ * The text form of secrets and ids: base62, CRC-32, the offline check of
+ * tokens and credentials, and the reading of a token out of an HTTP
+ * header.  Owns no state; every function is pure apart from the random
+ * bytes that format_random_id draws.  Safe on any thread.
+ *
+ * The check runs on attacker-chosen text next to real secrets, so it
+ * never branches on the bytes of the secret part: every byte is decoded,
+ * every flaw is folded into one flag, and the answer is read once at the
+ * end.  Only the length decides how much work is done.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "enrt.h"
+#include "format.h"
+
+#define CRC32_POLY 0xEDB88320u
+
+/* 62^43 < 2^257, so a 43-digit body always fits in nine 32-bit limbs. */
+#define BODY_LIMBS 9
+
+#define BEARER     "bearer "
+#define BEARER_LEN 7
+
+uint32_t
+format_crc32(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint32_t crc = 0xFFFFFFFFu;
+	size_t i;
+	int bit;
+
+	for (i = 0; i < len; i++) {
+		crc ^= p[i];
+		for (bit = 0; bit < 8; bit++) {
+			crc = (crc >> 1) ^ (CRC32_POLY & (0u - (crc & 1u)));
+		}
+	}
+	return crc ^ 0xFFFFFFFFu;
+}
+
+/* All ones when a < b, else zero; a and b below 2^31. */
+static uint32_t
+lt_mask(uint32_t a, uint32_t b)
+{
+	return 0u - ((a - b) >> 31);
+}
+
+/* The base62 character of digit d (0..61), without a table lookup. */
+static char
+digit_char(uint32_t d)
+{
+	uint32_t c = d + '0';
+
+	c += ~lt_mask(d, 10) & ('A' - '0' - 10);
+	c += ~lt_mask(d, 36) & ('a' - 'A' - 26);
+	return (char)c;
+}
+
+/*
+ * The value of base62 character c, or 0; *bad gets all ones or-ed in when
+ * c is not a base62 character.
+ */
+static uint32_t
+char_digit(uint8_t c, uint32_t *bad)
+{
+	uint32_t dig = ~lt_mask(c, '0') & lt_mask(c, '9' + 1);
+	uint32_t up = ~lt_mask(c, 'A') & lt_mask(c, 'Z' + 1);
+	uint32_t lo = ~lt_mask(c, 'a') & lt_mask(c, 'z' + 1);
+
+	*bad |= ~(dig | up | lo);
+	return (dig & (c - '0')) | (up & (c - 'A' + 10)) |
+	       (lo & (c - 'a' + 36));
+}
+
+/*
+ * Works digit by digit in out itself: for each input byte, the number
+ * held in out is multiplied by 256 and the byte added.  No buffer is
+ * needed, and the carry that falls off the top is the overflow.
+ */
+bool
+format_base62(char *out, size_t width, const uint8_t *raw, size_t n)
+{
+	uint32_t overflow = 0;
+	uint32_t carry;
+	size_t i, j;
+
+	memset(out, 0, width);
+	for (i = 0; i < n; i++) {
+		carry = raw[i];
+		for (j = width; j > 0; j--) {
+			carry += (uint32_t)(uint8_t)out[j - 1] * 256u;
+			out[j - 1] = (char)(carry % 62);
+			carry /= 62;
+		}
+		overflow |= carry;
+	}
+
+	for (j = 0; j < width; j++) {
+		out[j] = digit_char((uint8_t)out[j]);
+	}
+	return overflow == 0;
+}
+
+/*
+ * Any CRC fits in six digits, so the result of format_base62 needs no
+ * test; testing it would branch on bytes derived from the secret.
+ */
+_Static_assert(62ull * 62 * 62 * 62 * 62 * 62 > 0xFFFFFFFFull,
+    "a CRC-32 fits in FORMAT_CHECK_LEN base62 digits");
+
+/* Writes the 6-character checksum of the 43-character body. */
+static void
+checksum(char out[FORMAT_CHECK_LEN], const char *body)
+{
+	uint32_t crc = format_crc32(body, FORMAT_BODY_LEN);
+	uint8_t be[4];
+
+	be[0] = (uint8_t)(crc >> 24);
+	be[1] = (uint8_t)(crc >> 16);
+	be[2] = (uint8_t)(crc >> 8);
+	be[3] = (uint8_t)crc;
+	(void)format_base62(out, FORMAT_CHECK_LEN, be, sizeof(be));
+}
+
+void
+format_secret(char out[FORMAT_SECRET_LEN + 1], const char *prefix,
+    const uint8_t raw[FORMAT_RAW_LEN])
+{
+	char *body = out + FORMAT_PREFIX_LEN;
+	bool fits;
+
+	assert(strlen(prefix) == FORMAT_PREFIX_LEN);
+	memcpy(out, prefix, FORMAT_PREFIX_LEN);
+
+	fits = format_base62(body, FORMAT_BODY_LEN, raw, FORMAT_RAW_LEN);
+	assert(fits);
+	(void)fits;
+
+	checksum(body + FORMAT_BODY_LEN, body);
+	out[FORMAT_SECRET_LEN] = '\0';
+}
+
+/*
+ * Decodes the body into limbs (least significant first) and returns a
+ * flag that is non-zero when a character is not base62 or the value
+ * needs more than 256 bits.
+ */
+static uint32_t
+body_flaws(const char *body)
+{
+	uint32_t limbs[BODY_LIMBS] = {0};
+	uint32_t bad = 0;
+	uint64_t acc;
+	size_t i, k;
+
+	for (i = 0; i < FORMAT_BODY_LEN; i++) {
+		acc = char_digit((uint8_t)body[i], &bad);
+		for (k = 0; k < BODY_LIMBS; k++) {
+			acc += (uint64_t)limbs[k] * 62u;
+			limbs[k] = (uint32_t)acc;
+			acc >>= 32;
+		}
+	}
+
+	bad |= limbs[BODY_LIMBS - 1];
+	sodium_memzero(limbs, sizeof(limbs));
+	return bad;
+}
+
+/* Non-zero when the n bytes at a and b differ; time depends on n only. */
+static uint32_t
+differ(const char *a, const char *b, size_t n)
+{
+	uint32_t d = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		d |= (uint8_t)a[i] ^ (uint8_t)b[i];
+	}
+	return d;
+}
+
+bool
+format_secret_check(const char *text, size_t len, const char *prefix)
+{
+	const char *body = text + FORMAT_PREFIX_LEN;
+	char expect[FORMAT_CHECK_LEN];
+	uint32_t bad;
+
+	if (text == NULL || prefix == NULL || len != FORMAT_SECRET_LEN) {
+		return false;
+	}
+	assert(strlen(prefix) == FORMAT_PREFIX_LEN);
+
+	bad = differ(text, prefix, FORMAT_PREFIX_LEN);
+	bad |= body_flaws(body);
+	checksum(expect, body);
+	/* Matching the computed checksum also proves those six characters
+	 * are base62, so they need no decoding of their own. */
+	bad |= differ(expect, body + FORMAT_BODY_LEN, FORMAT_CHECK_LEN);
+	return bad == 0;
+}
+
+void
+format_random_id(char *out, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+	uint8_t raw[16];
+	bool fits;
+
+	assert(plen + FORMAT_ID_BODY_LEN < FORMAT_ID_MAX);
+	memcpy(out, prefix, plen);
+
+	randombytes_buf(raw, sizeof(raw));
+	fits = format_base62(out + plen, FORMAT_ID_BODY_LEN, raw, sizeof(raw));
+	assert(fits);
+	(void)fits;
+
+	out[plen + FORMAT_ID_BODY_LEN] = '\0';
+}
+
+bool
+format_id_check(const char *text, const char *prefix)
+{
+	uint32_t bad = 0;
+	size_t plen;
+	size_t i;
+
+	if (text == NULL || prefix == NULL) {
+		return false;
+	}
+	plen = strlen(prefix);
+	if (strncmp(text, prefix, plen) != 0 ||
+	    strnlen(text + plen, FORMAT_ID_BODY_LEN + 1) !=
+	        FORMAT_ID_BODY_LEN) {
+		return false;
+	}
+
+	for (i = 0; i < FORMAT_ID_BODY_LEN; i++) {
+		char_digit((uint8_t)text[plen + i], &bad);
+	}
+	return bad == 0;
+}
+
+bool
+enrt_token_check(const char *text, size_t len)
+{
+	return format_secret_check(text, len, ENRT_TOKEN_PREFIX);
+}
+
+bool
+enrt_credential_check(const char *text, size_t len)
+{
+	return format_secret_check(text, len, ENRT_CREDENTIAL_PREFIX);
+}
+
+/* Fills err, which may be NULL, and returns ENRT_INVALID_ARGUMENT. */
+static enrt_status
+header_error(enrt_error *err, const char *message)
+{
+	if (err != NULL) {
+		err->status = ENRT_INVALID_ARGUMENT;
+		snprintf(err->message, sizeof(err->message), "%s", message);
+	}
+	return ENRT_INVALID_ARGUMENT;
+}
+
+/* True when value starts with "Bearer " in any case of the scheme. */
+static bool
+has_bearer_scheme(const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < BEARER_LEN; i++) {
+		char c = value[i];
+
+		if (c >= 'A' && c <= 'Z') {
+			c = (char)(c - 'A' + 'a');
+		}
+		if (c != BEARER[i]) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The token of an Authorization value, or NULL when it is not one. */
+static const char *
+bearer_token(const char *value, size_t *len)
+{
+	const char *token;
+
+	if (!has_bearer_scheme(value)) {
+		return NULL;
+	}
+	token = value + BEARER_LEN;
+	*len = strlen(token);
+	return enrt_token_check(token, *len) ? token : NULL;
+}
+
+/* The token of an X-Api-Key value, or NULL when it is not one. */
+static const char *
+api_key_token(const char *value, size_t *len)
+{
+	*len = strlen(value);
+	return enrt_token_check(value, *len) ? value : NULL;
+}
+
+/*
+ * The messages never quote the header: what a client sends there may be
+ * a real token with one character wrong, and errors end up in logs.
+ */
+enrt_status
+enrt_token_from_header(const char *authorization, const char *api_key,
+    const char **token, size_t *len, enrt_error *err)
+{
+	const char *found;
+	size_t n = 0;
+
+	if (token == NULL || len == NULL) {
+		return header_error(err, "token, len: must not be NULL");
+	}
+	if ((authorization == NULL) == (api_key == NULL)) {
+		return header_error(err,
+		    "Authorization, X-Api-Key: exactly one "
+		    "of the two headers must be given");
+	}
+
+	if (authorization != NULL) {
+		found = bearer_token(authorization, &n);
+		if (found == NULL) {
+			return header_error(err,
+			    "Authorization: must be \"Bearer\", one space and "
+			    "a well-formed enrt_ token, and nothing else");
+		}
+	} else {
+		found = api_key_token(api_key, &n);
+		if (found == NULL) {
+			return header_error(err,
+			    "X-Api-Key: must be a well-formed enrt_ token and "
+			    "nothing else");
+		}
+	}
+
+	*token = found;
+	*len = n;
+	return ENRT_OK;
+}
