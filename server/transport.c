@@ -46,6 +46,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <sodium.h>
 
 #include "log.h"
 
@@ -171,16 +172,25 @@ answer(transport *t, nng_msg *msg)
 {
 	uint8_t *out = NULL;
 	size_t out_len = 0;
+	bool answered;
 	int rv;
 
-	if (!t->handler(
-	        t->arg, nng_msg_body(msg), nng_msg_len(msg), &out, &out_len)) {
+	answered = t->handler(
+	    t->arg, nng_msg_body(msg), nng_msg_len(msg), &out, &out_len);
+
+	/*
+	 * Requests carry credentials and replies may carry a new token:
+	 * neither copy outlives this step.  nng frees the message it sends
+	 * without wiping it; its API offers no way to do otherwise.
+	 */
+	sodium_memzero(nng_msg_body(msg), nng_msg_len(msg));
+	if (!answered) {
 		free(out);
 		return false;
 	}
-
 	nng_msg_clear(msg);
 	rv = nng_msg_append(msg, out, out_len);
+	sodium_memzero(out, out_len);
 	free(out);
 	if (rv != 0) {
 		log_error("reply_dropped", "error=\"%s\"", nng_strerror(rv));

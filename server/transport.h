@@ -14,8 +14,10 @@
 
 /*
  * Handles one request of len bytes.  Returns true with a reply in *out
- * (malloc'd, *out_len bytes; the transport frees it), or false to drop
- * the request without a reply.  Called on nng's threads, concurrently.
+ * (malloc'd, *out_len bytes), or false to drop the request without a
+ * reply.  The transport wipes the request and the reply before it frees
+ * them, since both may hold secrets.  Called on nng's threads,
+ * concurrently.
  */
 typedef bool (*transport_handler)(
     void *arg, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len);
