@@ -209,14 +209,23 @@ dispatch(struct cli *cli, int argc, char **argv)
 /* ------------------------------------------------------------------ */
 /* Global flags                                                        */
 
+/* Apart from the subcommands' flag values, so that both can be mixed. */
 enum {
-	GLOBAL_URL = 256,
+	GLOBAL_URL = CLI_GLOBAL_FLAG_BASE,
 	GLOBAL_CREDENTIAL_FILE,
 	GLOBAL_JSON,
 	GLOBAL_TIMEOUT,
 };
 
-static const struct option global_options[] = {
+const struct option cli_global_options[] = {
+    {"url", required_argument, NULL, GLOBAL_URL},
+    {"credential-file", required_argument, NULL, GLOBAL_CREDENTIAL_FILE},
+    {"json", no_argument, NULL, GLOBAL_JSON},
+    {"timeout", required_argument, NULL, GLOBAL_TIMEOUT},
+    {NULL, 0, NULL, 0},
+};
+
+static const struct option global_options_with_help[] = {
     {"url", required_argument, NULL, GLOBAL_URL},
     {"credential-file", required_argument, NULL, GLOBAL_CREDENTIAL_FILE},
     {"json", no_argument, NULL, GLOBAL_JSON},
@@ -224,25 +233,6 @@ static const struct option global_options[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
-
-bool
-cli_is_global_flag(const char *arg)
-{
-	size_t len;
-
-	if (strncmp(arg, "--", 2) != 0) {
-		return false;
-	}
-	arg += 2;
-	len = strcspn(arg, "=");
-	for (const struct option *o = global_options; o->name != NULL; o++) {
-		if (strlen(o->name) == len &&
-		    strncmp(o->name, arg, len) == 0) {
-			return true;
-		}
-	}
-	return false;
-}
 
 /* An empty variable counts as unset. */
 static const char *
@@ -267,8 +257,8 @@ url_flag(struct cli *cli, const char *value)
 	return CLI_PARSED;
 }
 
-static int
-global_flag(struct cli *cli, int flag, char *value)
+int
+cli_global_flag(struct cli *cli, int flag, char *value)
 {
 	unsigned long ms;
 
@@ -306,8 +296,8 @@ parse_globals(struct cli *cli, int argc, char **argv)
 	cli->credential_file =
 	    env_or("ENRT_CREDENTIAL_FILE", DEFAULT_CREDENTIAL_FILE);
 	opterr = 0;
-	while ((flag = getopt_long(argc, argv, "+:h", global_options, NULL)) !=
-	       -1) {
+	while ((flag = getopt_long(argc, argv, "+:h", global_options_with_help,
+	            NULL)) != -1) {
 		if (flag == 'h') {
 			return print_global_help();
 		}
@@ -319,7 +309,7 @@ parse_globals(struct cli *cli, int argc, char **argv)
 			return cli_usage_error(
 			    cli, "unknown flag %s", argv[optind - 1]);
 		}
-		if ((rc = global_flag(cli, flag, optarg)) != CLI_PARSED) {
+		if ((rc = cli_global_flag(cli, flag, optarg)) != CLI_PARSED) {
 			return rc;
 		}
 	}

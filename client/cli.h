@@ -55,8 +55,16 @@ int cli_token_introspect(struct cli *cli, int argc, char **argv);
 int cli_token_revoke(struct cli *cli, int argc, char **argv);
 int cli_token_list(struct cli *cli, int argc, char **argv);
 
-/* True when arg ("--json", "--url=x") names one of the global flags. */
-bool cli_is_global_flag(const char *arg);
+/*
+ * The global flags (--url, --credential-file, --json, --timeout), which
+ * every subcommand accepts too, after its name.  Their values start at
+ * CLI_GLOBAL_FLAG_BASE; subcommands' own values stay below it.
+ */
+#define CLI_GLOBAL_FLAG_BASE 1000
+extern const struct option cli_global_options[];
+
+/* Applies one global flag; CLI_PARSED or a usage error. */
+int cli_global_flag(struct cli *cli, int flag, char *value);
 
 /*
  * Prints "enrt: " and the message, then the command's usage line (or a

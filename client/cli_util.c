@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -221,22 +222,45 @@ cli_connect(struct cli *cli)
 /* ------------------------------------------------------------------ */
 /* Flags                                                               */
 
+#define CLI_OPTIONS_MAX 32
+
+/* The subcommand's options followed by the global ones, for getopt. */
+static void
+join_options(struct option *out, const struct option *opts)
+{
+	size_t n = 0;
+
+	for (const struct option *o = opts; o->name != NULL; o++) {
+		assert(o->val < CLI_GLOBAL_FLAG_BASE);
+		out[n++] = *o;
+	}
+	for (const struct option *o = cli_global_options; o->name != NULL;
+	     o++) {
+		out[n++] = *o;
+	}
+	assert(n < CLI_OPTIONS_MAX);
+	memset(&out[n], 0, sizeof(out[n]));
+}
+
 /*
  * Runs getopt_long over a subcommand's arguments (argv[0] is the
- * subcommand's name), calling on_flag for each flag of opts.  Returns
- * CLI_PARSED with optind at the first positional argument, EXIT_SUCCESS
- * after printing the help, or CLI_EXIT_USAGE.
+ * subcommand's name), calling on_flag for each flag of opts and applying
+ * global flags wherever they stand.  Returns CLI_PARSED with optind at
+ * the first positional argument, EXIT_SUCCESS after printing the help,
+ * or CLI_EXIT_USAGE.
  */
 int
 cli_parse_flags(struct cli *cli, int argc, char **argv,
     const struct option *opts, cli_flag_fn on_flag, void *args)
 {
+	struct option all[CLI_OPTIONS_MAX];
 	int flag;
 	int rc;
 
+	join_options(all, opts);
 	optind = 0;
 	opterr = 0;
-	while ((flag = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((flag = getopt_long(argc, argv, ":h", all, NULL)) != -1) {
 		if (flag == 'h') {
 			return cli_command_help(cli->command);
 		}
@@ -245,13 +269,13 @@ cli_parse_flags(struct cli *cli, int argc, char **argv,
 			    cli, "%s: needs a value", argv[optind - 1]);
 		}
 		if (flag == '?') {
-			return cli_usage_error(cli, "unknown flag %s%s",
-			    argv[optind - 1],
-			    cli_is_global_flag(argv[optind - 1])
-			        ? " here: global flags go before the command"
-			        : "");
+			return cli_usage_error(
+			    cli, "unknown flag %s", argv[optind - 1]);
 		}
-		if ((rc = on_flag(cli, args, flag, optarg)) != CLI_PARSED) {
+		rc = flag >= CLI_GLOBAL_FLAG_BASE
+		         ? cli_global_flag(cli, flag, optarg)
+		         : on_flag(cli, args, flag, optarg);
+		if (rc != CLI_PARSED) {
 			return rc;
 		}
 	}
