@@ -381,17 +381,23 @@ reap(server *s, int timeout_ms, int *status)
 int
 server_stop(server *s)
 {
+	return server_stop_with(s, SIGTERM);
+}
+
+int
+server_stop_with(server *s, int sig)
+{
 	int status = 0;
 
 	if (s->pid <= 0) {
 		return fail("stop: enrtd is not running");
 	}
-	kill(s->pid, SIGTERM);
+	kill(s->pid, sig);
 	if (!reap(s, STOP_TIMEOUT_MS, &status)) {
 		show_log_tail(s);
 		server_kill(s);
-		return fail("enrtd did not stop within %d ms of SIGTERM",
-		    STOP_TIMEOUT_MS);
+		return fail("enrtd did not stop within %d ms of signal %d",
+		    STOP_TIMEOUT_MS, sig);
 	}
 
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {

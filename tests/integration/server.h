@@ -54,6 +54,9 @@ int server_start(server *s);
 /* SIGTERM, then waits for the exit; -1 unless the exit status is 0. */
 int server_stop(server *s);
 
+/* The same with another signal, such as SIGINT. */
+int server_stop_with(server *s, int sig);
+
 /* SIGKILL, then waits for the process to be gone. */
 int server_kill(server *s);
 

@@ -14,6 +14,7 @@
 #include <ftw.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -1138,6 +1139,44 @@ garbage_over_tcp(void **state)
 	    f, f->srv.tcp_url);
 }
 
+/*
+ * A request far beyond any valid one is refused or dropped, whichever
+ * the transport chooses, and the server goes on serving.
+ */
+static void
+oversized_request_is_refused_or_dropped(void **state)
+{
+	fixture *f = *state;
+	size_t len = 4 << 20;
+	uint8_t *big = malloc(len);
+	Enrt__V1__Reply *reply = NULL;
+	nng_socket sock;
+	nng_msg *msg = NULL;
+	int rv;
+
+	assert_non_null(big);
+	memset(big, 0x0a, len);
+	assert_int_equal(nng_req0_open(&sock), 0);
+	nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO, 1000);
+	assert_int_equal(nng_dial(sock, f->srv.ipc_url, NULL, 0), 0);
+	assert_int_equal(nng_send(sock, big, len, 0), 0);
+	rv = nng_recvmsg(sock, &msg, 0);
+	if (rv == 0) {
+		reply = enrt__v1__reply__unpack(
+		    NULL, nng_msg_len(msg), nng_msg_body(msg));
+		nng_msg_free(msg);
+		assert_non_null(reply);
+		assert_reply_status(reply, ENRT_INVALID_ARGUMENT);
+	} else {
+		assert_true(rv == NNG_ETIMEDOUT || rv == NNG_ECLOSED ||
+		            rv == NNG_ECONNRESET);
+	}
+	nng_close(sock);
+	free(big);
+	serves(f->ipc);
+	serves(f->tcp);
+}
+
 static void
 wire_version_other_than_one_is_invalid_argument(void **state)
 {
@@ -1161,6 +1200,13 @@ wire_version_other_than_one_is_invalid_argument(void **state)
 	req.has_version = true;
 	req.version = ENRT__V1__WIRE_VERSION__WIRE_VERSION_1;
 	assert_reply_status(raw_request(f->srv.ipc_url, &req), ENRT_OK);
+
+	/* Version 1 and a credential, but no operation. */
+	req.op_case = ENRT__V1__REQUEST__OP__NOT_SET;
+	req.list_apps = NULL;
+	reply = raw_request(f->srv.ipc_url, &req);
+	assert_non_null(strstr(reply->message, "op"));
+	assert_reply_status(reply, ENRT_INVALID_ARGUMENT);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1285,13 +1331,20 @@ acknowledged_issue_and_revoke_survive_sigkill(void **state)
 	enrt_issued *kept = issue_ok(c, &p);
 	enrt_issued *revoked = issue_ok(c, &p);
 	char credential[sizeof(f->srv.credential)];
+	enrt_client *survivor = NULL;
 	enrt_token_page *page;
 	enrt_error e;
 
 	assert_status(enrt_revoke_id(c, revoked->token.id, &e), ENRT_OK, &e);
 	memcpy(credential, f->srv.credential, sizeof(credential));
+	assert_int_equal(
+	    server_client(&f->srv, f->srv.ipc_url, NULL, &survivor), 0);
 	restart(f, true);
 	c = f->ipc;
+
+	/* A handle opened before the crash dials the new server itself. */
+	serves(survivor);
+	enrt_client_close(survivor);
 
 	assert_string_equal(f->srv.credential, credential);
 	check_app_is_listed(c, app);
@@ -1305,6 +1358,35 @@ acknowledged_issue_and_revoke_survive_sigkill(void **state)
 
 	enrt_issued_free(kept);
 	enrt_issued_free(revoked);
+	enrt_app_free(app);
+}
+
+/* SIGINT stops as cleanly as SIGTERM; meanwhile calls are UNAVAILABLE. */
+static void
+sigint_stops_cleanly_and_calls_meanwhile_are_unavailable(void **state)
+{
+	fixture *f = *state;
+	enrt_app *app = make_app(f->ipc, "Interrupted",
+	    ENRT_POLICY_AUTHENTICATED_USERS, 0, NULL, 0);
+	enrt_issue_params p = pat_params(app->id);
+	enrt_issued *t = issue_ok(f->ipc, &p);
+	enrt_options quick = {.url = f->srv.ipc_url,
+	    .credential = f->srv.credential,
+	    .timeout_ms = 300};
+	enrt_introspection *r = NULL;
+	enrt_client *c = NULL;
+	enrt_error e;
+
+	assert_int_equal(server_stop_with(&f->srv, SIGINT), 0);
+	assert_status(enrt_client_open(&c, &quick, &e), ENRT_OK, &e);
+	assert_status(enrt_introspect(c, t->value, strlen(t->value), &r, &e),
+	    ENRT_UNAVAILABLE, &e);
+	assert_null(r);
+	enrt_client_close(c);
+
+	assert_int_equal(server_start(&f->srv), 0);
+	assert_true(is_active(f->ipc, t->value));
+	enrt_issued_free(t);
 	enrt_app_free(app);
 }
 
@@ -1648,6 +1730,7 @@ main(void)
 	        missing_or_malformed_credential_is_unauthenticated),
 	    cmocka_unit_test(garbage_over_ipc),
 	    cmocka_unit_test(garbage_over_tcp),
+	    cmocka_unit_test(oversized_request_is_refused_or_dropped),
 	    cmocka_unit_test(wire_version_other_than_one_is_invalid_argument),
 	    cmocka_unit_test(concurrent_issue_and_introspect_over_ipc),
 	    cmocka_unit_test(concurrent_issue_and_introspect_over_tcp),
@@ -1659,6 +1742,8 @@ main(void)
 	    OWN(last_used_is_flushed_listed_and_survives_restarts,
 	        start_own_flush_every_second),
 	    OWN(clean_stop_flushes_pending_last_used, start_own_default),
+	    OWN(sigint_stops_cleanly_and_calls_meanwhile_are_unavailable,
+	        start_own_default),
 	    OWN(data_directory_holds_no_token_value_and_one_credential_copy,
 	        start_own_default),
 	};
