@@ -185,14 +185,14 @@ dial_error(const enrt_client *c, int rv, enrt_error *err)
 }
 
 /*
- * Requests are never resent by nng.  By default req0 resends a request
- * whose reply is late (NNG_OPT_REQ_RESENDTIME) and, in nng 1.5.2, also
- * resends at once every request whose pipe drops while it waits for the
- * reply (req0_pipe_close reschedules it).  Both depend on the resend time
- * being positive: with NNG_DURATION_INFINITE, a dropped pipe instead
- * fails the pending receive with NNG_ECONNRESET, which this library
- * reports as ENRT_UNAVAILABLE, saying that the request may or may not
- * have been carried out.  An Issue is therefore never made twice behind
+ * No request is ever resent.  By default req0 resends a request whose
+ * reply is late (NNG_OPT_REQ_RESENDTIME) and, in nng 1.5.2, also resends
+ * every request whose pipe drops while it waits for the reply, as soon as
+ * a pipe is ready again (req0_pipe_close fires the resend timer at once). Both
+ * depend on the resend time being positive: with NNG_DURATION_INFINITE, a
+ * dropped pipe instead fails the pending receive with NNG_ECONNRESET, which
+ * this library reports as ENRT_UNAVAILABLE, saying that the request may or may
+ * not have been carried out.  An Issue is therefore never made twice behind
  * the caller's back; the caller decides whether to look and retry.
  * Contexts copy the socket's resend time when they are opened.
  *
@@ -400,6 +400,22 @@ out:
 	return rv == 0 ? ENRT_OK : transport_error(c, rv, sent, err);
 }
 
+/* The one reply that carries a token value has it wiped before free. */
+static void
+free_reply(pb_reply *reply)
+{
+	char *value;
+
+	if (reply == NULL) {
+		return;
+	}
+	if (reply->result_case == ENRT__V1__REPLY__RESULT_ISSUE &&
+	    (value = reply->issue->token) != NULL) {
+		sodium_memzero(value, strlen(value));
+	}
+	enrt__v1__reply__free_unpacked(reply, NULL);
+}
+
 static enrt_status
 reply_status(const enrt_client *c, const pb_reply *reply, enrt_error *err)
 {
@@ -430,15 +446,16 @@ decode_reply(const enrt_client *c, nng_msg *msg, pb_result expected,
 		return fail(err, ENRT_INTERNAL,
 		    "reply from %s does not decode as an enrt Reply", c->url);
 	}
-	if ((status = reply_status(c, r, err)) != ENRT_OK) {
-		enrt__v1__reply__free_unpacked(r, NULL);
-		return status;
-	}
-	if (r->result_case != expected) {
-		enrt__v1__reply__free_unpacked(r, NULL);
-		return fail(err, ENRT_INTERNAL,
+	status = reply_status(c, r, err);
+	if (status == ENRT_OK && r->result_case != expected) {
+		status = fail(err, ENRT_INTERNAL,
 		    "reply from %s carries result %d where %d was expected",
 		    c->url, (int)r->result_case, (int)expected);
+	}
+
+	if (status != ENRT_OK) {
+		free_reply(r);
+		return status;
 	}
 	*reply = r;
 	return ENRT_OK;
@@ -468,22 +485,6 @@ call(enrt_client *c, pb_request *req, pb_result expected, pb_reply **reply,
 	status = decode_reply(c, answer, expected, reply, err);
 	discard(answer);
 	return status;
-}
-
-/* The one reply that carries a token value has it wiped before free. */
-static void
-free_reply(pb_reply *reply)
-{
-	char *value;
-
-	if (reply == NULL) {
-		return;
-	}
-	if (reply->result_case == ENRT__V1__REPLY__RESULT_ISSUE &&
-	    (value = reply->issue->token) != NULL) {
-		sodium_memzero(value, strlen(value));
-	}
-	enrt__v1__reply__free_unpacked(reply, NULL);
 }
 
 /* ------------------------------------------------------------------ */

@@ -1,0 +1,353 @@
+/*
+ * enrt: the command-line client of enrtd.
+ *
+ * main parses the global flags, looks the subcommand up in the table
+ * below and hands it the rest of the arguments; the subcommands live in
+ * cli_app.c and cli_token.c, the helpers they share in cli_util.c, and
+ * the output in cli_print.c.  Exit status: 0 on success; 1 with
+ * "STATUS: message" on standard error when the server or the library
+ * answers with an error; 2 with a usage line on standard error for bad
+ * arguments.
+ *
+ * Single-threaded.  A run owns one client handle, closed here.  Token
+ * values are only ever read from standard input, never from the command
+ * line, so that they do not show in the process list.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_URL             "ipc://enrt-data/enrt.sock"
+#define DEFAULT_CREDENTIAL_FILE "enrt-data/admin.credential"
+#define TIMEOUT_MAX_MS          3600000
+
+static const struct cli_command commands[];
+
+/* ------------------------------------------------------------------ */
+/* Help                                                                */
+
+static void
+print_command_list(const char *group)
+{
+	for (const struct cli_command *c = commands; c->group != NULL; c++) {
+		if (group == NULL || strcmp(c->group, group) == 0) {
+			char name[32];
+
+			snprintf(
+			    name, sizeof(name), "%s %s", c->group, c->name);
+			printf("  %-18s %s\n", name, c->summary);
+		}
+	}
+}
+
+static int
+print_global_help(void)
+{
+	printf("usage: enrt [global flags] COMMAND [flags]\n\n"
+	       "Global flags, given before the command:\n"
+	       "  --url URL               enrtd's address: ipc://, tcp:// "
+	       "or tls+tcp://\n"
+	       "                          default: $ENRT_URL, else\n"
+	       "                          %s\n"
+	       "  --credential-file FILE  file whose first line is the "
+	       "caller's credential\n"
+	       "                          default: $ENRT_CREDENTIAL_FILE, "
+	       "else\n"
+	       "                          %s\n"
+	       "  --json                  print JSON for scripts\n"
+	       "  --timeout MS            time allowed for each request "
+	       "(default 10000)\n"
+	       "  --help                  print this help\n\n"
+	       "Commands:\n",
+	    DEFAULT_URL, DEFAULT_CREDENTIAL_FILE);
+	print_command_list(NULL);
+	printf("\nRun 'enrt COMMAND --help' for a command's flags.\n");
+	return EXIT_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ */
+/* The table of subcommands                                            */
+
+static const struct cli_command commands[] = {
+    {"app", "create",
+        "--name NAME --policy POLICY --system-user USER_ID "
+        "[--scopes a,b,...] [--max-lifetime DAYS|unlimited]",
+        "Create a trusted app and print its id",
+        "  --name NAME                 the app's name\n"
+        "  --policy POLICY             who may issue tokens: None, "
+        "AuthenticatedUsers\n"
+        "                              or AdministratorsOnly\n"
+        "  --system-user USER_ID       the user its service tokens act "
+        "as\n"
+        "  --scopes a,b,...            the scopes its tokens may carry "
+        "(default: any)\n"
+        "  --max-lifetime DAYS         the longest lifetime of its "
+        "tokens (default 365),\n"
+        "                              or unlimited\n",
+        cli_app_create},
+    {"app", "update",
+        "APP_ID [--name NAME] [--policy POLICY] [--system-user USER_ID] "
+        "[--scopes a,b,...] [--max-lifetime DAYS|unlimited] "
+        "[--enable|--disable]",
+        "Change the given fields of an app and print it",
+        "  --name, --policy, --system-user, --max-lifetime: as for "
+        "app create\n"
+        "  --scopes a,b,...            the allowed scopes; '' allows any "
+        "scope\n"
+        "  --enable, --disable         switch all of the app's tokens "
+        "on or off\n",
+        cli_app_update},
+    {"app", "show", "APP_ID", "Print one app", "", cli_app_show},
+    {"app", "list", "", "Print every app", "", cli_app_list},
+    {"token", "issue",
+        "--app APP_ID --kind pat|sat --expires TIME --scopes a,b,... "
+        "[--description TEXT] [--owner USER_ID]",
+        "Issue a token and print its value once, then its metadata",
+        "  --app APP_ID                the app the token belongs to\n"
+        "  --kind pat|sat              a personal or a service access "
+        "token\n"
+        "  --expires TIME              2031-01-01T00:00:00Z (any RFC "
+        "3339 offset), 30d,\n"
+        "                              12h, 45m from now, or never "
+        "(apps with an\n"
+        "                              unlimited lifetime only)\n"
+        "  --scopes a,b,...            the token's scopes\n"
+        "  --description TEXT          a note for listings\n"
+        "  --owner USER_ID             the owner of a pat issued by an "
+        "admin\n",
+        cli_token_issue},
+    {"token", "introspect", "< TOKEN",
+        "Read a token from standard input and print whether it is "
+        "active, as JSON",
+        "", cli_token_introspect},
+    {"token", "revoke", "TOKEN_ID | --value < TOKEN",
+        "Revoke a token by its id, or by its value read from standard "
+        "input",
+        "  --value                     read the token's value from "
+        "standard input\n",
+        cli_token_revoke},
+    {"token", "list", "[--app APP_ID] [--owner USER_ID] [--all]",
+        "List tokens (your own, or an app's with --app)",
+        "  --app APP_ID                the tokens of this app\n"
+        "  --owner USER_ID             the tokens of this owner\n"
+        "  --all                       expired and revoked tokens too\n",
+        cli_token_list},
+    {NULL, NULL, NULL, NULL, NULL, NULL},
+};
+
+static bool
+known_group(const char *group)
+{
+	for (const struct cli_command *c = commands; c->group != NULL; c++) {
+		if (strcmp(c->group, group) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static const struct cli_command *
+find_command(const char *group, const char *name)
+{
+	for (const struct cli_command *c = commands; c->group != NULL; c++) {
+		if (strcmp(c->group, group) == 0 &&
+		    strcmp(c->name, name) == 0) {
+			return c;
+		}
+	}
+	return NULL;
+}
+
+static bool
+is_help(const char *arg)
+{
+	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+static int
+group_help(const char *group)
+{
+	printf("usage: enrt [global flags] %s COMMAND [flags]\n\n"
+	       "Commands:\n",
+	    group);
+	print_command_list(group);
+	return EXIT_SUCCESS;
+}
+
+/* argv[0] is the group ("app", "token"), argv[1] the command's name. */
+static int
+dispatch(struct cli *cli, int argc, char **argv)
+{
+	if (argc == 0) {
+		return cli_usage_error(cli, "missing command");
+	}
+	if (!known_group(argv[0])) {
+		return cli_usage_error(cli, "unknown command %s", argv[0]);
+	}
+	if (argc == 1) {
+		return cli_usage_error(cli,
+		    "missing %s command: %s --help lists "
+		    "them",
+		    argv[0], argv[0]);
+	}
+	if (is_help(argv[1])) {
+		return group_help(argv[0]);
+	}
+
+	cli->command = find_command(argv[0], argv[1]);
+	if (cli->command == NULL) {
+		return cli_usage_error(
+		    cli, "unknown command %s %s", argv[0], argv[1]);
+	}
+	return cli->command->run(cli, argc - 1, argv + 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Global flags                                                        */
+
+enum {
+	GLOBAL_URL = 256,
+	GLOBAL_CREDENTIAL_FILE,
+	GLOBAL_JSON,
+	GLOBAL_TIMEOUT,
+};
+
+static const struct option global_options[] = {
+    {"url", required_argument, NULL, GLOBAL_URL},
+    {"credential-file", required_argument, NULL, GLOBAL_CREDENTIAL_FILE},
+    {"json", no_argument, NULL, GLOBAL_JSON},
+    {"timeout", required_argument, NULL, GLOBAL_TIMEOUT},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+bool
+cli_is_global_flag(const char *arg)
+{
+	size_t len;
+
+	if (strncmp(arg, "--", 2) != 0) {
+		return false;
+	}
+	arg += 2;
+	len = strcspn(arg, "=");
+	for (const struct option *o = global_options; o->name != NULL; o++) {
+		if (strlen(o->name) == len &&
+		    strncmp(o->name, arg, len) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* An empty variable counts as unset. */
+static const char *
+env_or(const char *name, const char *fallback)
+{
+	const char *value = getenv(name);
+
+	return value != NULL && value[0] != '\0' ? value : fallback;
+}
+
+/* The library checks the scheme too; here a bad flag is a usage error. */
+static int
+url_flag(struct cli *cli, const char *value)
+{
+	if (strncmp(value, "ipc://", 6) != 0 &&
+	    strncmp(value, "tcp://", 6) != 0 &&
+	    strncmp(value, "tls+tcp://", 10) != 0) {
+		return cli_usage_error(cli,
+		    "--url: must start with ipc://, tcp:// or tls+tcp://");
+	}
+	cli->url = value;
+	return CLI_PARSED;
+}
+
+static int
+global_flag(struct cli *cli, int flag, char *value)
+{
+	unsigned long ms;
+
+	switch (flag) {
+	case GLOBAL_URL:
+		return url_flag(cli, value);
+	case GLOBAL_CREDENTIAL_FILE:
+		cli->credential_file = value;
+		return CLI_PARSED;
+	case GLOBAL_JSON:
+		cli->json = true;
+		return CLI_PARSED;
+	case GLOBAL_TIMEOUT:
+		if (!cli_parse_number(value, 1, TIMEOUT_MAX_MS, &ms)) {
+			return cli_usage_error(cli,
+			    "--timeout: expected a whole number of "
+			    "milliseconds from 1 to %d",
+			    TIMEOUT_MAX_MS);
+		}
+		cli->timeout_ms = (int)ms;
+		return CLI_PARSED;
+	default:
+		return cli_usage_error(cli, "unexpected flag");
+	}
+}
+
+/* Global flags stop at the first argument that is not one ("+"). */
+static int
+parse_globals(struct cli *cli, int argc, char **argv)
+{
+	int flag;
+	int rc;
+
+	cli->url = env_or("ENRT_URL", DEFAULT_URL);
+	cli->credential_file =
+	    env_or("ENRT_CREDENTIAL_FILE", DEFAULT_CREDENTIAL_FILE);
+	opterr = 0;
+	while ((flag = getopt_long(argc, argv, "+:h", global_options, NULL)) !=
+	       -1) {
+		if (flag == 'h') {
+			return print_global_help();
+		}
+		if (flag == ':') {
+			return cli_usage_error(
+			    cli, "%s: needs a value", argv[optind - 1]);
+		}
+		if (flag == '?') {
+			return cli_usage_error(
+			    cli, "unknown flag %s", argv[optind - 1]);
+		}
+		if ((rc = global_flag(cli, flag, optarg)) != CLI_PARSED) {
+			return rc;
+		}
+	}
+	return CLI_PARSED;
+}
+
+/* Output that could not be written is a failure too. */
+static int
+finish_output(int rc)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "enrt: cannot write to standard output: %s\n",
+		    strerror(errno));
+		return rc == EXIT_SUCCESS ? CLI_EXIT_STATUS : rc;
+	}
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli cli = {0};
+	int rc;
+
+	rc = parse_globals(&cli, argc, argv);
+	if (rc == CLI_PARSED) {
+		rc = dispatch(&cli, argc - optind, argv + optind);
+	}
+	enrt_client_close(cli.client);
+	return finish_output(rc);
+}

@@ -1,0 +1,150 @@
+/*
+ * What the parts of the enrt CLI share: the state of one run, the
+ * subcommand table's entries, and the helpers every subcommand uses to
+ * parse its flags, connect and report errors.
+ *
+ * Every helper that can end the run returns CLI_PARSED to carry on or
+ * the exit status to end with: 0, CLI_EXIT_STATUS (an error status from
+ * the server or the library, "STATUS: message" on standard error) or
+ * CLI_EXIT_USAGE (bad arguments, with a usage line).
+ */
+#ifndef ENRT_CLI_H
+#define ENRT_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "enrt.h"
+
+#define CLI_EXIT_STATUS 1
+#define CLI_EXIT_USAGE  2
+#define CLI_PARSED      (-1)
+
+/* A line on standard input this long cannot be a token. */
+#define CLI_VALUE_MAX 1024
+
+struct cli;
+
+struct cli_command {
+	const char *group;
+	const char *name;
+	const char *usage;   /* the arguments after "enrt GROUP NAME" */
+	const char *summary; /* one line for the list of commands */
+	const char *details; /* the flags, for --help */
+	int (*run)(struct cli *cli, int argc, char **argv);
+};
+
+/* One run of the CLI. */
+struct cli {
+	const char *url;
+	const char *credential_file;
+	bool json;
+	int timeout_ms; /* 0: the library's default */
+	const struct cli_command *command;
+	enrt_client *client; /* opened by cli_connect, closed by main */
+};
+
+/* The subcommands; argv[0] is the subcommand's name. */
+int cli_app_create(struct cli *cli, int argc, char **argv);
+int cli_app_update(struct cli *cli, int argc, char **argv);
+int cli_app_show(struct cli *cli, int argc, char **argv);
+int cli_app_list(struct cli *cli, int argc, char **argv);
+int cli_token_issue(struct cli *cli, int argc, char **argv);
+int cli_token_introspect(struct cli *cli, int argc, char **argv);
+int cli_token_revoke(struct cli *cli, int argc, char **argv);
+int cli_token_list(struct cli *cli, int argc, char **argv);
+
+/* True when arg ("--json", "--url=x") names one of the global flags. */
+bool cli_is_global_flag(const char *arg);
+
+/*
+ * Prints "enrt: " and the message, then the command's usage line (or a
+ * pointer to --help before a command is known), on standard error.
+ * Returns CLI_EXIT_USAGE.
+ */
+int cli_usage_error(const struct cli *cli, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Prints "STATUS: message" on standard error; returns CLI_EXIT_STATUS. */
+int cli_status_error(const enrt_error *err);
+
+/* Reports a reply that could not be printed; returns CLI_EXIT_STATUS. */
+int cli_output_error(void);
+
+/* 0 when the reply was printed, else cli_output_error(). */
+int cli_printed(bool printed);
+
+/* Prints the command's usage and flags on standard output; returns 0. */
+int cli_command_help(const struct cli_command *cmd);
+
+/* Called for each flag: its getopt value and its argument, if any. */
+typedef int (*cli_flag_fn)(struct cli *cli, void *args, int flag, char *value);
+
+/*
+ * Parses a subcommand's flags with getopt_long; --help and -h print the
+ * help.  Returns CLI_PARSED with optind at the first positional
+ * argument, 0 after the help, or CLI_EXIT_USAGE.
+ */
+int cli_parse_flags(struct cli *cli, int argc, char **argv,
+    const struct option *opts, cli_flag_fn on_flag, void *args);
+
+/* Options and handler of a subcommand that has no flag but --help. */
+extern const struct option cli_help_only_options[];
+int cli_no_flags(struct cli *cli, void *args, int flag, char *value);
+
+/* Exactly n positional arguments, named what, must follow the flags. */
+int cli_expect_positional(
+    struct cli *cli, int argc, char **argv, int n, const char *what);
+
+/* A whole number from min to max, digits only. */
+bool cli_parse_number(const char *text, unsigned long min, unsigned long max,
+    unsigned long *out);
+
+/* A comma-separated list, split in a copy of its own. */
+struct cli_list {
+	char *text;
+	char **items;
+	size_t n;
+};
+
+void cli_list_clear(struct cli_list *l);
+
+/*
+ * Parses the value of --scopes into l: names separated by commas, none
+ * empty; "" (no scope at all) only when allow_empty.
+ */
+int cli_scopes_flag(
+    struct cli *cli, struct cli_list *l, const char *text, bool allow_empty);
+
+/*
+ * Reads the credential file and opens cli->client.  The credential is
+ * wiped once the library holds its own copy.
+ */
+int cli_connect(struct cli *cli);
+
+/*
+ * Reads a token's value from standard input: up to the first newline,
+ * one trailing "\n" or "\r\n" stripped and nothing else.
+ */
+int cli_read_value(char buf[CLI_VALUE_MAX], size_t *len);
+
+/* The pages of a listing, and the items of all of them in order. */
+struct cli_pages {
+	void **pages;
+	size_t n_pages;
+	const void **items;
+	size_t n_items;
+};
+
+/* Adds a page and its n items of item_size bytes; false without memory. */
+bool cli_pages_add(struct cli_pages *p, void *page, const void *items,
+    size_t n, size_t item_size);
+
+/* Frees the arrays; the pages themselves are the caller's to free. */
+void cli_pages_clear(struct cli_pages *p);
+
+/* Ends a listing whose server hands back the cursor it was given. */
+int cli_check_cursor(const char *given, const char *next);
+
+#endif /* ENRT_CLI_H */
