@@ -11,6 +11,7 @@
  * failures; the assertions run on the main thread.
  */
 #define _GNU_SOURCE /* memmem */
+#include <errno.h>
 #include <ftw.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -25,7 +26,12 @@
 
 #include <cmocka.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -372,12 +378,13 @@ stop_shared(void **state)
 }
 
 /*
- * A server of a test's own, on ipc:// only, for tests that stop, kill
+ * A server of a test's own, on ipc:// (and tcp:// when asked), for tests
+ * that stop, kill
  * or restart it.  The teardown runs also after a failed test, so that
  * no server outlives its test.
  */
 static int
-start_own(void **state, int flush_interval)
+start_own(void **state, bool tcp, int flush_interval)
 {
 	fixture *f = calloc(1, sizeof(*f));
 
@@ -385,7 +392,7 @@ start_own(void **state, int flush_interval)
 		return -1;
 	}
 	*state = f;
-	if (server_init(&f->srv, false, flush_interval) != 0 ||
+	if (server_init(&f->srv, tcp, flush_interval) != 0 ||
 	    server_start(&f->srv) != 0 ||
 	    server_client(&f->srv, f->srv.ipc_url, NULL, &f->ipc) != 0) {
 		server_destroy(&f->srv);
@@ -398,13 +405,19 @@ start_own(void **state, int flush_interval)
 static int
 start_own_default(void **state)
 {
-	return start_own(state, 0);
+	return start_own(state, false, 0);
+}
+
+static int
+start_own_with_tcp(void **state)
+{
+	return start_own(state, true, 0);
 }
 
 static int
 start_own_flush_every_second(void **state)
 {
-	return start_own(state, 1);
+	return start_own(state, false, 1);
 }
 
 static int
@@ -1391,6 +1404,105 @@ sigint_stops_cleanly_and_calls_meanwhile_are_unavailable(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Peers that leave at once                                            */
+
+#define HANG_UPS 500
+
+/*
+ * Connects without blocking: a listener that stops accepting fills its
+ * backlog, and a blocking connect would then wait for ever.
+ */
+static void
+connect_now(int fd, const void *addr, socklen_t len)
+{
+	struct timeval limit = {.tv_sec = 2};
+	int rc;
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
+	rc = connect(fd, (const struct sockaddr *)addr, len);
+	if (rc != 0) {
+		print_error("connect: %s: the listener has stopped "
+		            "accepting\n",
+		    strerror(errno));
+	}
+	assert_int_equal(rc, 0);
+}
+
+/*
+ * Connects to the ipc socket and leaves: shutting down the reading side
+ * first makes the server's first write (its SP header) fail at once.
+ */
+static void
+hang_up_ipc(const char *url)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s",
+	    url + strlen("ipc://"));
+	connect_now(fd, &addr, sizeof(addr));
+	shutdown(fd, SHUT_RD);
+	close(fd);
+}
+
+/* Every other time with an abortive close (RST), else an orderly one. */
+static void
+hang_up_tcp(const char *url, int i)
+{
+	struct sockaddr_in addr = {.sin_family = AF_INET};
+	struct linger abort_close = {.l_onoff = 1, .l_linger = 0};
+	const char *port = strrchr(url, ':');
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_non_null(port);
+	addr.sin_port = htons((uint16_t)atoi(port + 1));
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	connect_now(fd, &addr, sizeof(addr));
+	if (i % 2 == 1) {
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_close,
+		    sizeof(abort_close));
+	}
+	close(fd);
+}
+
+/* A fresh connection (the fixture's clients keep theirs) is served. */
+static void
+new_connections_are_served(const server *s, const char *url)
+{
+	enrt_options quick = {.url = url, .credential = s->credential};
+	enrt_app_page *page = NULL;
+	enrt_client *c = NULL;
+	enrt_error e;
+
+	assert_status(enrt_client_open(&c, &quick, &e), ENRT_OK, &e);
+	assert_status(enrt_app_list(c, NULL, 0, &page, &e), ENRT_OK, &e);
+	enrt_app_page_free(page);
+	enrt_client_close(c);
+}
+
+/*
+ * Port scanners, health checks and clients that exit early connect and
+ * close before the SP handshake ends.  The listener must go on
+ * accepting: the server answers new connections afterwards.
+ */
+static void
+peers_that_hang_up_at_once_do_not_stop_the_listeners(void **state)
+{
+	fixture *f = *state;
+
+	new_connections_are_served(&f->srv, f->srv.ipc_url);
+	new_connections_are_served(&f->srv, f->srv.tcp_url);
+	for (int i = 0; i < HANG_UPS; i++) {
+		hang_up_ipc(f->srv.ipc_url);
+		hang_up_tcp(f->srv.tcp_url, i);
+	}
+	new_connections_are_served(&f->srv, f->srv.ipc_url);
+	new_connections_are_served(&f->srv, f->srv.tcp_url);
+}
+
+/* ------------------------------------------------------------------ */
 /* Last used                                                           */
 
 static const enrt_token *
@@ -1744,6 +1856,8 @@ main(void)
 	    OWN(clean_stop_flushes_pending_last_used, start_own_default),
 	    OWN(sigint_stops_cleanly_and_calls_meanwhile_are_unavailable,
 	        start_own_default),
+	    OWN(peers_that_hang_up_at_once_do_not_stop_the_listeners,
+	        start_own_with_tcp),
 	    OWN(data_directory_holds_no_token_value_and_one_credential_copy,
 	        start_own_default),
 	};
