@@ -547,6 +547,7 @@ store_open(store **out, const char *dir, const store_options *options)
 	store *s;
 	enrt_status status;
 
+	assert(dir != NULL);
 	*out = NULL;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
@@ -699,6 +700,7 @@ index_put(store_txn *t, enum db d, const char *key, const store_token *token)
 static bool
 token_valid(store_txn *t, const store_token *token)
 {
+	assert(token != NULL);
 	if (!printable_id(token->id, STORE_TOKEN_ID_MAX)) {
 		fail(t, ENRT_INVALID_ARGUMENT,
 		    "id: 1 to %d printable ASCII characters, no spaces",
@@ -766,6 +768,15 @@ digest_of(store_txn *t, const char *id, uint8_t digest[STORE_DIGEST_LEN])
 	return ENRT_OK;
 }
 
+/* An id or index entry whose token is gone: the store is inconsistent. */
+static enrt_status
+dangling(store_txn *t, const char *id)
+{
+	log_error("store_index_dangling", "token_id=%s", id);
+	return fail(
+	    t, ENRT_INTERNAL, "store: an index names a token that is gone");
+}
+
 enrt_status
 store_token_by_id(store_txn *t, const char *id, store_token **out,
     uint8_t digest[STORE_DIGEST_LEN])
@@ -780,6 +791,9 @@ store_token_by_id(store_txn *t, const char *id, store_token **out,
 	status = digest_of(t, id, found);
 	if (status == ENRT_OK) {
 		status = store_token_get(t, found, out);
+		if (status == ENRT_NOT_FOUND) {
+			status = dangling(t, id);
+		}
 	}
 	if (status == ENRT_OK && digest != NULL) {
 		memcpy(digest, found, STORE_DIGEST_LEN);
@@ -892,18 +906,12 @@ entry_id(store_txn *t, enum db d, const MDB_val *key, size_t prefix_len,
 	return ENRT_OK;
 }
 
-/* An index entry whose token is gone means the store is inconsistent. */
 static enrt_status
 entry_token(store_txn *t, const char *id, store_token **out)
 {
 	enrt_status status = store_token_by_id(t, id, out, NULL);
 
-	if (status == ENRT_NOT_FOUND) {
-		log_error("store_index_dangling", "token_id=%s", id);
-		return fail(t, ENRT_INTERNAL,
-		    "store: an index names a token that is gone");
-	}
-	return status;
+	return status == ENRT_NOT_FOUND ? dangling(t, id) : status;
 }
 
 static bool
@@ -994,6 +1002,7 @@ store_app_get(store_txn *t, const char *id, store_app **out)
 static bool
 app_valid(store_txn *t, const store_app *app)
 {
+	assert(app != NULL);
 	if (!printable_id(app->id, STORE_APP_ID_MAX)) {
 		fail(t, ENRT_INVALID_ARGUMENT,
 		    "id: 1 to %d printable ASCII characters, no spaces",

@@ -20,11 +20,14 @@
 typedef bool (*transport_handler)(
     void *arg, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len);
 
+/* The most contexts a transport takes. */
+#define TRANSPORT_CONTEXTS_MAX 4096
+
 typedef struct transport_options {
 	const char *const *urls; /* ipc://, tcp://, tls+tcp:// */
 	size_t n_urls;
-	unsigned contexts;  /* requests served at once; 0: 64 */
-	size_t max_request; /* bytes; larger requests are dropped */
+	unsigned contexts;       /* requests served at once; 0: 64 */
+	size_t max_request;      /* larger are dropped; 0: 64 KiB */
 	transport_handler handler;
 	void *arg;
 } transport_options;

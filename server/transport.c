@@ -1,0 +1,589 @@
+/*
+ * The transport: one nng rep0 socket that listens on every configured URL
+ * and is served by a fixed pool of contexts.  Each context owns one aio
+ * and is either waiting for a request (RECV) or sending a reply (SEND);
+ * the handler runs in between, inside the aio's callback, on one of nng's
+ * task threads.  Nothing here knows what the bytes mean.
+ *
+ * This module owns the socket, the contexts, their aios and any message
+ * parked in an aio.  transport_start and transport_stop run on the
+ * caller's thread; everything else runs in aio callbacks.  Stopping sets
+ * a flag under the mutex, so that no context takes a new request, waits a
+ * bounded time for the requests already taken to send their replies, and
+ * only then stops every aio, closes, and frees.  Nothing is ever freed
+ * from inside a callback.
+ *
+ * Oversized requests never reach the handler: NNG_OPT_RECVMAXSZ makes nng
+ * drop them, together with the connection that sent them.
+ *
+ * A stale ipc:// socket file (left by a process that died) is removed by
+ * nng 1.5 itself: when bind fails with EADDRINUSE it connects to the path
+ * and unlinks it if nobody answers.  Two things make that probe unsafe,
+ * so this module looks at the path first.  It cannot tell a regular file
+ * from a stale socket and would unlink either: a path that exists and is
+ * not a socket is refused.  And it hangs up on a live server in the
+ * middle of the SP greeting, which in nng before 1.6.0 stops that
+ * server's listener for good (nng issue 1518): a socket where a server
+ * answers is refused here, after a probe that completes the greeting.
+ * The same nng defect lets any local client that hangs up during the
+ * greeting stop an ipc listener; that cannot be helped from here, so
+ * transport_start warns when nng is older than 1.6.0.
+ */
+#include "transport.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "log.h"
+
+#define DEFAULT_CONTEXTS    64
+#define DEFAULT_MAX_REQUEST (64 * 1024)
+#define IPC_SCHEME          "ipc://"
+
+/* How long transport_stop waits for replies in progress. */
+#define DRAIN_MS 10000
+
+typedef enum worker_state {
+	WORKER_RECV,
+	WORKER_SEND,
+} worker_state;
+
+typedef struct worker {
+	transport *t;
+	nng_ctx ctx;
+	bool ctx_open;
+	nng_aio *aio;
+	worker_state state; /* the aio's own: set before each operation */
+} worker;
+
+struct transport {
+	nng_socket sock;
+	bool sock_open;
+	transport_handler handler;
+	void *arg;
+	worker *workers;
+	unsigned n_workers;
+
+	pthread_mutex_t mtx;
+	pthread_cond_t idle; /* busy fell to 0 while stopping */
+	bool stopping;       /* mtx */
+	unsigned busy;       /* mtx: requests taken, replies not yet sent */
+};
+
+/*
+ * Maps an nng error, from opening or listening, to a status: a URL nng
+ * cannot use is the caller's mistake, anything else is the machine's.
+ */
+static enrt_status
+status_of(int rv)
+{
+	switch (rv) {
+	case NNG_EADDRINVAL:
+	case NNG_ENOTSUP:
+	case NNG_EINVAL:
+		return ENRT_INVALID_ARGUMENT;
+	case NNG_ENOMEM:
+		return ENRT_RESOURCE_EXHAUSTED;
+	default:
+		return ENRT_UNAVAILABLE;
+	}
+}
+
+static bool
+is_shutdown_error(int rv)
+{
+	return rv == NNG_ECLOSED || rv == NNG_ECANCELED;
+}
+
+static bool
+is_stopping(transport *t)
+{
+	bool stopping;
+
+	pthread_mutex_lock(&t->mtx);
+	stopping = t->stopping;
+	pthread_mutex_unlock(&t->mtx);
+	return stopping;
+}
+
+static void
+arm_recv(worker *w)
+{
+	w->state = WORKER_RECV;
+	nng_ctx_recv(w->ctx, w->aio);
+}
+
+/* Counts a request in, unless stopping has begun. */
+static bool
+begin_request(transport *t)
+{
+	bool taken;
+
+	pthread_mutex_lock(&t->mtx);
+	taken = !t->stopping;
+	if (taken) {
+		t->busy++;
+	}
+	pthread_mutex_unlock(&t->mtx);
+	return taken;
+}
+
+/* Counts a request out and takes the next one, unless stopping. */
+static void
+end_request(worker *w)
+{
+	transport *t = w->t;
+	bool stopping;
+
+	pthread_mutex_lock(&t->mtx);
+	t->busy--;
+	stopping = t->stopping;
+	if (stopping && t->busy == 0) {
+		pthread_cond_broadcast(&t->idle);
+	}
+	pthread_mutex_unlock(&t->mtx);
+
+	if (!stopping) {
+		arm_recv(w);
+	}
+}
+
+/*
+ * Runs the handler on the request in msg and, when it answers, replaces
+ * msg's body with the reply.  The header, which routes the reply back, is
+ * the rep0 context's business.  False: send nothing.
+ */
+static bool
+answer(transport *t, nng_msg *msg)
+{
+	uint8_t *out = NULL;
+	size_t out_len = 0;
+	int rv;
+
+	if (!t->handler(
+	        t->arg, nng_msg_body(msg), nng_msg_len(msg), &out, &out_len)) {
+		free(out);
+		return false;
+	}
+
+	nng_msg_clear(msg);
+	rv = nng_msg_append(msg, out, out_len);
+	free(out);
+	if (rv != 0) {
+		log_error("reply_dropped", "error=\"%s\"", nng_strerror(rv));
+		return false;
+	}
+	return true;
+}
+
+static void
+on_received(worker *w, int rv)
+{
+	nng_msg *msg;
+
+	if (rv != 0) {
+		if (!is_shutdown_error(rv)) {
+			log_warn("receive_failed", "error=\"%s\"",
+			    nng_strerror(rv));
+		}
+		if (!is_shutdown_error(rv) && !is_stopping(w->t)) {
+			arm_recv(w);
+		}
+		return;
+	}
+
+	msg = nng_aio_get_msg(w->aio);
+	nng_aio_set_msg(w->aio, NULL);
+	if (!begin_request(w->t)) {
+		nng_msg_free(msg); /* came after stopping began: unserved */
+		return;
+	}
+
+	if (!answer(w->t, msg)) {
+		nng_msg_free(msg);
+		end_request(w);
+		return;
+	}
+	w->state = WORKER_SEND;
+	nng_aio_set_msg(w->aio, msg);
+	nng_ctx_send(w->ctx, w->aio);
+}
+
+static void
+on_sent(worker *w, int rv)
+{
+	nng_msg *msg;
+
+	if (rv != 0) {
+		msg = nng_aio_get_msg(w->aio);
+		nng_aio_set_msg(w->aio, NULL);
+		nng_msg_free(msg); /* a failed send leaves the message ours */
+		if (!is_shutdown_error(rv)) {
+			log_warn(
+			    "send_failed", "error=\"%s\"", nng_strerror(rv));
+		}
+	}
+	end_request(w);
+}
+
+static void
+worker_cb(void *arg)
+{
+	worker *w = arg;
+	int rv = nng_aio_result(w->aio);
+
+	switch (w->state) {
+	case WORKER_RECV:
+		on_received(w, rv);
+		break;
+	case WORKER_SEND:
+		on_sent(w, rv);
+		break;
+	}
+}
+
+static void
+deadline_after(struct timespec *ts, long ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/*
+ * Stops taking requests and waits, at most DRAIN_MS, for those taken to
+ * send their replies.  A handler still running after that is waited for
+ * by nng_aio_stop; its reply is then never sent.  A reply counts as sent
+ * once nng hands it to the connection, which for a reply that fits in the
+ * socket buffer means written to the kernel; one queued behind a client
+ * that does not read is lost when the socket closes.
+ */
+static void
+drain(transport *t)
+{
+	struct timespec deadline;
+	unsigned busy;
+	int rv = 0;
+
+	deadline_after(&deadline, DRAIN_MS);
+	pthread_mutex_lock(&t->mtx);
+	t->stopping = true;
+	while (t->busy > 0 && rv != ETIMEDOUT) {
+		rv = pthread_cond_timedwait(&t->idle, &t->mtx, &deadline);
+	}
+	busy = t->busy;
+	pthread_mutex_unlock(&t->mtx);
+
+	if (busy > 0) {
+		log_warn("drain_timeout", "unanswered=%u", busy);
+	}
+}
+
+/* Closes the context and frees the aio and any message parked in it. */
+static void
+worker_fini(worker *w)
+{
+	if (w->ctx_open) {
+		nng_ctx_close(w->ctx);
+	}
+	if (w->aio != NULL) {
+		nng_msg_free(nng_aio_get_msg(w->aio));
+		nng_aio_free(w->aio);
+	}
+}
+
+/* Every aio is stopped, so no callback runs, before anything is freed. */
+static void
+teardown(transport *t)
+{
+	unsigned i;
+
+	for (i = 0; i < t->n_workers; i++) {
+		nng_aio_stop(t->workers[i].aio);
+	}
+	for (i = 0; i < t->n_workers; i++) {
+		worker_fini(&t->workers[i]);
+	}
+	if (t->sock_open) {
+		nng_close(t->sock);
+	}
+
+	free(t->workers);
+	pthread_cond_destroy(&t->idle);
+	pthread_mutex_destroy(&t->mtx);
+	free(t);
+}
+
+static enrt_status
+check_options(const transport_options *o, err *e)
+{
+	size_t i;
+
+	if (o->n_urls == 0 || o->urls == NULL) {
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "urls: at least one URL to listen on is required");
+	}
+	for (i = 0; i < o->n_urls; i++) {
+		if (o->urls[i] == NULL || o->urls[i][0] == '\0') {
+			return err_set(e, ENRT_INVALID_ARGUMENT,
+			    "urls: entry %zu is empty", i);
+		}
+	}
+	if (o->contexts > TRANSPORT_CONTEXTS_MAX) {
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "contexts: at most %d", TRANSPORT_CONTEXTS_MAX);
+	}
+	if (o->handler == NULL) {
+		return err_set(
+		    e, ENRT_INVALID_ARGUMENT, "handler: is required");
+	}
+	return ENRT_OK;
+}
+
+/* A condition variable on the monotonic clock, immune to clock steps. */
+static enrt_status
+init_sync(transport *t, err *e)
+{
+	pthread_condattr_t attr;
+	int rv;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	rv = pthread_cond_init(&t->idle, &attr);
+	pthread_condattr_destroy(&attr);
+	if (rv != 0) {
+		return err_set(
+		    e, ENRT_INTERNAL, "transport: condvar: %s", strerror(rv));
+	}
+	pthread_mutex_init(&t->mtx, NULL);
+	return ENRT_OK;
+}
+
+static enrt_status
+open_socket(transport *t, size_t max_request, err *e)
+{
+	int rv;
+
+	if ((rv = nng_rep0_open(&t->sock)) != 0) {
+		return err_set(e, status_of(rv), "transport: rep0 socket: %s",
+		    nng_strerror(rv));
+	}
+	t->sock_open = true;
+
+	rv = nng_socket_set_size(t->sock, NNG_OPT_RECVMAXSZ, max_request);
+	if (rv != 0) {
+		return err_set(e, status_of(rv), "transport: %s: %s",
+		    NNG_OPT_RECVMAXSZ, nng_strerror(rv));
+	}
+	return ENRT_OK;
+}
+
+static enrt_status
+open_workers(transport *t, unsigned n, err *e)
+{
+	unsigned i;
+	int rv = 0;
+
+	if ((t->workers = calloc(n, sizeof(*t->workers))) == NULL) {
+		return err_set(e, ENRT_RESOURCE_EXHAUSTED,
+		    "transport: no memory for %u contexts", n);
+	}
+	t->n_workers = n;
+
+	for (i = 0; i < n && rv == 0; i++) {
+		worker *w = &t->workers[i];
+
+		w->t = t;
+		if ((rv = nng_aio_alloc(&w->aio, worker_cb, w)) == 0 &&
+		    (rv = nng_ctx_open(&w->ctx, t->sock)) == 0) {
+			w->ctx_open = true;
+		}
+	}
+	if (rv != 0) {
+		return err_set(e, status_of(rv), "transport: context: %s",
+		    nng_strerror(rv));
+	}
+	return ENRT_OK;
+}
+
+/* A connected unix socket to path with one-second timeouts, or -1. */
+static int
+ipc_connect(const char *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = 1};
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path) ||
+	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * True when a server accepts connections at path.  The probe sends a req0
+ * greeting and waits for the server's before hanging up, so that an nng
+ * server sees an ordinary connection come and go; see above.
+ */
+static bool
+ipc_server_answers(const char *path)
+{
+	uint8_t hello[8] = {0, 'S', 'P', 0, 0, NNG_REQ0_SELF, 0, 0};
+	uint8_t peer[8];
+	int fd = ipc_connect(path);
+
+	if (fd < 0) {
+		return false;
+	}
+	if (send(fd, hello, sizeof(hello), MSG_NOSIGNAL) == sizeof(hello)) {
+		(void)recv(fd, peer, sizeof(peer), MSG_WAITALL);
+	}
+	close(fd);
+	return true;
+}
+
+/* Refuses an ipc path that nng's stale-socket probe must not see. */
+static enrt_status
+check_ipc_path(const char *url, err *e)
+{
+	struct stat st;
+	const char *path = url + strlen(IPC_SCHEME);
+
+	if (strncmp(url, IPC_SCHEME, strlen(IPC_SCHEME)) != 0 ||
+	    lstat(path, &st) != 0) {
+		return ENRT_OK; /* not ipc, or no file: nng's to judge */
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		return err_set(e, ENRT_FAILED_PRECONDITION,
+		    "listen %s: the path exists and is not a socket", url);
+	}
+	if (ipc_server_answers(path)) {
+		return err_set(e, ENRT_UNAVAILABLE,
+		    "listen %s: another server is listening there", url);
+	}
+	return ENRT_OK;
+}
+
+static enrt_status
+listen_on(transport *t, const char *url, err *e)
+{
+	enrt_status st;
+	int rv;
+
+	if ((st = check_ipc_path(url, e)) != ENRT_OK) {
+		return st;
+	}
+	if ((rv = nng_listen(t->sock, url, NULL, 0)) != 0) {
+		return err_set(
+		    e, status_of(rv), "listen %s: %s", url, nng_strerror(rv));
+	}
+	log_info("listening", "url=%s", url);
+	return ENRT_OK;
+}
+
+static enrt_status
+setup(transport *t, const transport_options *o, err *e)
+{
+	enrt_status st;
+	size_t max = o->max_request ? o->max_request : DEFAULT_MAX_REQUEST;
+	unsigned n = o->contexts ? o->contexts : DEFAULT_CONTEXTS;
+	size_t i;
+
+	t->handler = o->handler;
+	t->arg = o->arg;
+	if ((st = open_socket(t, max, e)) != ENRT_OK ||
+	    (st = open_workers(t, n, e)) != ENRT_OK) {
+		return st;
+	}
+
+	for (i = 0; i < o->n_urls; i++) {
+		if ((st = listen_on(t, o->urls[i], e)) != ENRT_OK) {
+			return st;
+		}
+	}
+	return ENRT_OK;
+}
+
+/* See the paragraph on nng issue 1518 above. */
+static void
+warn_old_nng(void)
+{
+	int major = 0;
+	int minor = 0;
+
+	if (sscanf(nng_version(), "%d.%d", &major, &minor) == 2 &&
+	    (major > 1 || (major == 1 && minor >= 6))) {
+		return;
+	}
+	log_warn("nng_known_issue",
+	    "version=%s issue=1518 detail=\"a client that hangs up during "
+	    "the handshake stops an ipc listener; fixed in nng 1.6.0\"",
+	    nng_version());
+}
+
+enrt_status
+transport_start(transport **out, const transport_options *options, err *e)
+{
+	transport *t;
+	enrt_status st;
+	unsigned i;
+
+	*out = NULL;
+	if ((st = check_options(options, e)) != ENRT_OK) {
+		return st;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		return err_set(
+		    e, ENRT_RESOURCE_EXHAUSTED, "transport: out of memory");
+	}
+	if ((st = init_sync(t, e)) != ENRT_OK) {
+		free(t);
+		return st;
+	}
+
+	warn_old_nng();
+	if ((st = setup(t, options, e)) != ENRT_OK) {
+		teardown(t);
+		return st;
+	}
+	for (i = 0; i < t->n_workers; i++) {
+		arm_recv(&t->workers[i]);
+	}
+	*out = t;
+	return ENRT_OK;
+}
+
+void
+transport_stop(transport *t)
+{
+	if (t == NULL) {
+		return;
+	}
+	drain(t);
+	teardown(t);
+}
