@@ -264,8 +264,14 @@ assert d["scope"] == "reports:read reports:write"
 '
 passes
 
-check "token introspect answers {\"active\": false} alone for garbage"
+check "token introspect: {\"active\": false} alone for anything else"
 expect_exit 0 enrt token introspect <<<"garbage"
+json out 'assert d == {"active": False}, d'
+printf '%s \n' "$(cat pat.value)" >spaced.value
+expect_exit 0 enrt token introspect <spaced.value
+json out 'assert d == {"active": False}, d'
+tr 'a-z' 'A-Z' <pat.value >upper.value
+expect_exit 0 enrt token introspect <upper.value
 json out 'assert d == {"active": False}, d'
 printf 'enrt_%049d' 0 >zeros.value
 expect_exit 0 enrt token introspect <zeros.value
@@ -312,6 +318,13 @@ expect_exit 0 enrt --json token list --owner alice
 json out '
 assert [r["id"] for r in d] == [os.environ["pat_id"]], d
 '
+passes
+
+check "a value given as a token id is refused and not echoed"
+expect_error INVALID_ARGUMENT token_id enrt token revoke "$(cat pat.value)"
+absent "$(cut -c6- pat.value)" err
+expect_exit 0 enrt token introspect <pat.value
+json out 'assert d["active"] is True'
 passes
 
 # ---------------------------------------------------------------------

@@ -13,6 +13,7 @@
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
 #include <ftw.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -22,17 +23,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#include <cmocka.h>
-
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <cmocka.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <sodium.h>
@@ -684,13 +682,22 @@ owner_listing_and_revoking_unknown_tokens(void **state)
 /* ------------------------------------------------------------------ */
 /* Refusals of Issue                                                   */
 
+/* None is the policy of an app made without one: the safest default. */
 static void
 policy_none_refuses_issue_with_failed_precondition(void **state)
 {
 	fixture *f = *state;
-	enrt_app *app = make_app(f->ipc, "None", ENRT_POLICY_NONE, 0, NULL, 0);
-	enrt_issue_params p = pat_params(app->id);
+	enrt_app_params ap = {
+	    .name = unique_name("None"), .system_user = "svc-none"};
+	enrt_app *app = NULL;
+	enrt_issue_params p;
 	enrt_error e;
+
+	assert_status(enrt_app_create(f->ipc, &ap, &app, &e), ENRT_OK, &e);
+	assert_int_equal(app->policy, ENRT_POLICY_NONE);
+	assert_false(app->unlimited_lifetime);
+	assert_int_equal(app->max_lifetime_days, 365);
+	p = pat_params(app->id);
 
 	assert_refused(issue_refused(f->ipc, &p, &e), ENRT_FAILED_PRECONDITION,
 	    "None", &e);
@@ -974,6 +981,33 @@ disabled_app_refuses_issue_and_suspends_its_tokens(void **state)
 	enrt_token_page_free(page);
 
 	set_enabled(f->ipc, app->id, true);
+	assert_true(is_active(f->ipc, t->value));
+	enrt_issued_free(t);
+	enrt_app_free(app);
+}
+
+/* A value sent where an id belongs is refused without being echoed. */
+static void
+misplaced_token_value_is_not_echoed_in_errors(void **state)
+{
+	fixture *f = *state;
+	enrt_app *app = make_app(
+	    f->ipc, "Misplaced", ENRT_POLICY_AUTHENTICATED_USERS, 0, NULL, 0);
+	enrt_issue_params p = pat_params(app->id);
+	enrt_issued *t = issue_ok(f->ipc, &p);
+	enrt_app *got = NULL;
+	enrt_error e;
+
+	assert_refused(enrt_revoke_id(f->ipc, t->value, &e),
+	    ENRT_INVALID_ARGUMENT, "token_id", &e);
+	assert_null(strstr(e.message, t->value + 5));
+	p.app_id = t->value;
+	assert_refused(issue_refused(f->ipc, &p, &e), ENRT_INVALID_ARGUMENT,
+	    "app_id", &e);
+	assert_null(strstr(e.message, t->value + 5));
+	assert_status(enrt_app_get(f->ipc, t->value, &got, &e),
+	    ENRT_INVALID_ARGUMENT, &e);
+	assert_null(strstr(e.message, t->value + 5));
 	assert_true(is_active(f->ipc, t->value));
 	enrt_issued_free(t);
 	enrt_app_free(app);
@@ -1836,6 +1870,7 @@ main(void)
 	    cmocka_unit_test(issue_refuses_an_unknown_app_with_not_found),
 	    cmocka_unit_test(
 	        disabled_app_refuses_issue_and_suspends_its_tokens),
+	    cmocka_unit_test(misplaced_token_value_is_not_echoed_in_errors),
 	    cmocka_unit_test(
 	        unknown_credential_is_unauthenticated_and_changes_nothing),
 	    cmocka_unit_test(
