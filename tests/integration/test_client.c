@@ -1508,12 +1508,14 @@ new_connections_are_served(const server *s, const char *url)
 	enrt_options quick = {.url = url, .credential = s->credential};
 	enrt_app_page *page = NULL;
 	enrt_client *c = NULL;
+	enrt_status rc;
 	enrt_error e;
 
 	assert_status(enrt_client_open(&c, &quick, &e), ENRT_OK, &e);
-	assert_status(enrt_app_list(c, NULL, 0, &page, &e), ENRT_OK, &e);
+	rc = enrt_app_list(c, NULL, 0, &page, &e);
 	enrt_app_page_free(page);
 	enrt_client_close(c);
+	assert_status(rc, ENRT_OK, &e);
 }
 
 /*
