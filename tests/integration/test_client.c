@@ -562,6 +562,31 @@ change_system_user(enrt_client *c, const char *app_id, const char *user)
 	enrt_app_free(app);
 }
 
+/* Revoked tokens leave the default listing and show as revoked. */
+static void
+revoke_by_id_and_by_value(enrt_client *c, const enrt_app *app,
+    const enrt_issued *pat, const enrt_issued *sat)
+{
+	enrt_token_page *page;
+	enrt_error e;
+
+	assert_status(enrt_revoke_id(c, pat->token.id, &e), ENRT_OK, &e);
+	assert_inactive(c, pat->value);
+	assert_true(is_active(c, sat->value));
+	assert_status(enrt_revoke_value(c, sat->value, strlen(sat->value), &e),
+	    ENRT_OK, &e);
+	assert_inactive(c, sat->value);
+
+	page = list_app(c, app->id, false);
+	assert_int_equal(page->n_tokens, 0);
+	enrt_token_page_free(page);
+	page = list_app(c, app->id, true);
+	assert_int_equal(page->n_tokens, 2);
+	check_row(page, pat, app, ENRT_STATE_REVOKED);
+	check_row(page, sat, app, ENRT_STATE_REVOKED);
+	enrt_token_page_free(page);
+}
+
 static void
 walk_through(enrt_client *c)
 {
@@ -571,7 +596,6 @@ walk_through(enrt_client *c)
 	enrt_issue_params p = pat_params(app->id);
 	enrt_issued *pat, *sat;
 	enrt_token_page *page;
-	enrt_error e;
 
 	check_new_app(app, before);
 	check_app_is_listed(c, app);
@@ -601,22 +625,7 @@ walk_through(enrt_client *c)
 	assert_string_equal(find_token(page, pat->token.id)->owner, "alice");
 	enrt_token_page_free(page);
 
-	assert_status(enrt_revoke_id(c, pat->token.id, &e), ENRT_OK, &e);
-	assert_inactive(c, pat->value);
-	assert_true(is_active(c, sat->value));
-	assert_status(enrt_revoke_value(c, sat->value, strlen(sat->value), &e),
-	    ENRT_OK, &e);
-	assert_inactive(c, sat->value);
-
-	page = list_app(c, app->id, false);
-	assert_int_equal(page->n_tokens, 0);
-	enrt_token_page_free(page);
-	page = list_app(c, app->id, true);
-	assert_int_equal(page->n_tokens, 2);
-	check_row(page, pat, app, ENRT_STATE_REVOKED);
-	check_row(page, sat, app, ENRT_STATE_REVOKED);
-	enrt_token_page_free(page);
-
+	revoke_by_id_and_by_value(c, app, pat, sat);
 	enrt_issued_free(pat);
 	enrt_issued_free(sat);
 	enrt_app_free(app);
