@@ -270,7 +270,7 @@ json out 'assert d == {"active": False}, d'
 printf '%s \n' "$(cat pat.value)" >spaced.value
 expect_exit 0 enrt token introspect <spaced.value
 json out 'assert d == {"active": False}, d'
-tr 'a-z' 'A-Z' <pat.value >upper.value
+tr '[:lower:]' '[:upper:]' <pat.value >upper.value
 expect_exit 0 enrt token introspect <upper.value
 json out 'assert d == {"active": False}, d'
 printf 'enrt_%049d' 0 >zeros.value
@@ -456,6 +456,16 @@ for value in pat.value sat.value forever.value suspended.value; do
 	absent "$(cat "$value")" enrt-data enrtd.log
 done
 absent "$(cat enrt-data/admin.credential)" enrtd.log
+passes
+
+check "the server still takes new connections after 30 local answers"
+# Each of these runs answers without a request and exits while its
+# connection may still be in the SP greeting.
+for _ in $(seq 30); do
+	expect_exit 0 enrt token introspect <<<"garbage"
+done
+expect_exit 0 enrt --timeout 5000 app list
+grep -q "$app" out
 passes
 
 check "SIGTERM stops enrtd with exit status 0"
