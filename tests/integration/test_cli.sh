@@ -1,0 +1,479 @@
+#!/usr/bin/env bash
+# The README walk-through through the enrt CLI, typed as a user types it,
+# against a real enrtd in a temporary directory: the CLI's defaults
+# (ipc://enrt-data/enrt.sock and enrt-data/admin.credential) find the
+# server started there with --data enrt-data.  Checks the output of
+# every step, the JSON shapes, exit codes 0, 1 and 2, and errors of the
+# form "STATUS_NAME: message" on standard error.
+#
+# Each check prints its name when it passes.  The first failure stops the
+# run with the check's name, the failing command and what it printed.
+set -Eeuo pipefail
+
+: "${ENRT_BIN_DIR:?ENRT_BIN_DIR must name the directory holding enrtd and enrt}"
+export PATH="$ENRT_BIN_DIR:$PATH"
+unset ENRT_URL ENRT_CREDENTIAL_FILE
+
+work=$(mktemp -d /tmp/enrt-cli-XXXXXX)
+server_pid=""
+passed=0
+current="setting up"
+
+finish() {
+	local rc=$?
+
+	if [ -n "$server_pid" ]; then
+		kill -KILL "$server_pid" 2>/dev/null || true
+		wait "$server_pid" 2>/dev/null || true
+	fi
+	if [ "$rc" -ne 0 ]; then
+		echo "FAIL: $current" >&2
+		for f in out err; do
+			if [ -s "$work/$f" ]; then
+				echo "--- last std$f ---" >&2
+				tail -n 20 "$work/$f" >&2
+			fi
+		done
+		if [ -s "$work/enrtd.log" ]; then
+			echo "--- end of enrtd.log ---" >&2
+			tail -n 20 "$work/enrtd.log" >&2
+		fi
+		echo "$passed passed, 1 failed"
+	fi
+	rm -rf "$work"
+	exit "$rc"
+}
+trap finish EXIT
+
+# The first line of the command that failed, and where.
+on_error() {
+	echo "failed at line $1: ${2%%$'\n'*}" >&2
+}
+trap 'on_error "$LINENO" "$BASH_COMMAND"' ERR
+
+check() {
+	current=$1
+}
+
+passes() {
+	passed=$((passed + 1))
+	echo "ok $passed - $current"
+}
+
+# Runs a command with stdout in out and stderr in err; fails unless it
+# exits with the expected code.
+expect_exit() {
+	local want=$1 rc=0
+	shift
+	"$@" >"$work/out" 2>"$work/err" || rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		echo "exit $rc, expected $want: $*" >&2
+		return 1
+	fi
+}
+
+# An error the server or the library reported: exit 1, nothing on
+# stdout, and one line "STATUS: message" on stderr naming the field.
+expect_error() {
+	local status=$1 field=$2
+	shift 2
+	expect_exit 1 "$@"
+	[ ! -s "$work/out" ]
+	[ "$(wc -l <"$work/err")" -eq 1 ]
+	grep -Eq "^$status: .+" "$work/err"
+	grep -q -- "$field" "$work/err"
+}
+
+# Bad arguments: exit 2, nothing on stdout, a usage line on stderr.
+expect_usage() {
+	expect_exit 2 "$@"
+	[ ! -s "$work/out" ]
+	grep -q "usage: enrt" "$work/err"
+}
+
+# Fails when the fixed string is found in the files.  ("! grep" would
+# not do: set -e ignores a negated command.)
+absent() {
+	local text=$1
+	shift
+	if grep -rqF -D skip -- "$text" "$@"; then
+		echo "found where it must not be: $*" >&2
+		return 1
+	fi
+}
+
+# Runs Python on the JSON in a file, bound to d; the code asserts.
+json() {
+	python3 - "$1" "$2" <<'EOF'
+import json, os, re, sys
+d = json.load(open(sys.argv[1]))
+TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+def exactly(obj, *keys):
+    assert sorted(obj) == sorted(keys), sorted(obj)
+exec(sys.argv[2])
+EOF
+}
+
+# A well-formed credential (checksum and all) that no server issued.
+stranger_credential() {
+	python3 - <<'EOF'
+import os, zlib
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+def base62(n, width):
+    s = ""
+    while n:
+        n, r = divmod(n, 62)
+        s = ALPHABET[r] + s
+    return s.rjust(width, "0")
+body = base62(int.from_bytes(os.urandom(32), "big"), 43)
+print("enrc_" + body + base62(zlib.crc32(body.encode()), 6))
+EOF
+}
+
+cd "$work"
+
+# ---------------------------------------------------------------------
+check "enrtd starts on a fresh data directory and writes a credential"
+enrtd --data enrt-data --listen ipc://enrt-data/enrt.sock \
+	>enrtd.log 2>&1 &
+server_pid=$!
+for _ in $(seq 200); do
+	if [ -s enrt-data/admin.credential ] &&
+		enrt app list >/dev/null 2>&1; then
+		break
+	fi
+	kill -0 "$server_pid"
+	sleep 0.1
+done
+enrt app list >/dev/null
+grep -Eqx 'enrc_[0-9A-Za-z]{49}' enrt-data/admin.credential
+[ "$(wc -l <enrt-data/admin.credential)" -eq 1 ]
+[ "$(stat -c %a enrt-data/admin.credential)" = 600 ]
+[ "$(stat -c %a enrt-data/digest.key)" = 600 ]
+passes
+
+# ---------------------------------------------------------------------
+check "app create prints the new app's id alone"
+expect_exit 0 enrt app create --name "Reports" \
+	--policy AuthenticatedUsers --system-user svc-reports \
+	--scopes reports:read,reports:write --max-lifetime 90
+grep -Eqx 'app_[0-9A-Za-z]{22}' out
+app=$(cat out)
+export app
+passes
+
+check "app show --json has the app's fields and RFC 3339 UTC times"
+expect_exit 0 enrt --json app show "$app"
+json out '
+exactly(d, "id", "name", "policy", "system_user", "allowed_scopes",
+        "max_lifetime_days", "enabled", "created", "updated")
+assert d["id"] == os.environ["app"]
+assert d["name"] == "Reports"
+assert d["policy"] == "AuthenticatedUsers"
+assert d["system_user"] == "svc-reports"
+assert d["allowed_scopes"] == ["reports:read", "reports:write"]
+assert d["max_lifetime_days"] == 90
+assert d["enabled"] is True
+assert TIME.match(d["created"]) and TIME.match(d["updated"])
+'
+passes
+
+check "app show and app list print the app for people"
+expect_exit 0 enrt app show "$app"
+grep -q "$app" out
+grep -q "Reports" out
+grep -q "AuthenticatedUsers" out
+expect_exit 0 enrt app list
+grep -q "$app" out
+passes
+
+check "app list --json is an array of apps"
+expect_exit 0 enrt --json app list
+json out '
+assert isinstance(d, list)
+mine = [a for a in d if a["id"] == os.environ["app"]]
+assert len(mine) == 1 and mine[0]["name"] == "Reports"
+'
+passes
+
+# ---------------------------------------------------------------------
+check "token issue prints the value alone on the first line"
+expect_exit 0 enrt token issue --app "$app" --kind pat --expires 30d \
+	--scopes reports:read --owner alice --description "alice's laptop"
+head -n 1 out >pat.value
+grep -Eqx 'enrt_[0-9A-Za-z]{49}' pat.value
+[ "$(grep -c enrt_ out)" -eq 1 ]
+pat_id=$(grep -Eo 'tok_[0-9A-Za-z]{22}' out | head -n 1)
+export pat_id
+[ -n "$pat_id" ]
+passes
+
+check "token issue --json has the token, its id and metadata"
+expires_local=$(python3 -c '
+import datetime as dt
+t = dt.datetime.now(dt.timezone(dt.timedelta(hours=2))) + dt.timedelta(days=10)
+print(t.replace(microsecond=0).isoformat())')
+export expires_utc
+expires_utc=$(python3 -c '
+import datetime as dt, sys
+t = dt.datetime.fromisoformat(sys.argv[1]).astimezone(dt.timezone.utc)
+print(t.strftime("%Y-%m-%dT%H:%M:%SZ"))' "$expires_local")
+expect_exit 0 enrt --json token issue --app "$app" --kind sat \
+	--expires "$expires_local" --scopes reports:read,reports:write
+json out '
+exactly(d, "token", "id", "kind", "app_id", "owner", "scopes", "expires")
+assert re.fullmatch(r"enrt_[0-9A-Za-z]{49}", d["token"])
+assert re.fullmatch(r"tok_[0-9A-Za-z]{22}", d["id"])
+assert d["kind"] == "sat"
+assert d["app_id"] == os.environ["app"]
+assert d["owner"] is None
+assert d["scopes"] == ["reports:read", "reports:write"]
+assert d["expires"] == os.environ["expires_utc"], d["expires"]
+'
+python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' \
+	out >sat.value
+sat_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' out)
+export sat_id
+passes
+
+# ---------------------------------------------------------------------
+check "token introspect reads the value on stdin: RFC 7662 for a PAT"
+expect_exit 0 enrt token introspect <pat.value
+json out '
+exactly(d, "active", "token_id", "kind", "app_id", "sub", "scope",
+        "iat", "exp")
+assert d["active"] is True
+assert d["token_id"] == os.environ["pat_id"]
+assert d["kind"] == "pat"
+assert d["app_id"] == os.environ["app"]
+assert d["sub"] == "alice"
+assert d["scope"] == "reports:read"
+assert isinstance(d["iat"], int) and isinstance(d["exp"], int)
+assert d["exp"] - d["iat"] == 30 * 86400
+'
+passes
+
+check "token introspect of a SAT: the System User, scopes space-separated"
+expect_exit 0 enrt token introspect <sat.value
+json out '
+assert d["active"] is True
+assert d["token_id"] == os.environ["sat_id"]
+assert d["kind"] == "sat"
+assert d["sub"] == "svc-reports"
+assert d["scope"] == "reports:read reports:write"
+'
+passes
+
+check "token introspect: {\"active\": false} alone for anything else"
+expect_exit 0 enrt token introspect <<<"garbage"
+json out 'assert d == {"active": False}, d'
+printf '%s \n' "$(cat pat.value)" >spaced.value
+expect_exit 0 enrt token introspect <spaced.value
+json out 'assert d == {"active": False}, d'
+tr '[:lower:]' '[:upper:]' <pat.value >upper.value
+expect_exit 0 enrt token introspect <upper.value
+json out 'assert d == {"active": False}, d'
+printf 'enrt_%049d' 0 >zeros.value
+expect_exit 0 enrt token introspect <zeros.value
+json out 'assert d == {"active": False}, d'
+expect_exit 0 enrt token introspect </dev/null
+json out 'assert d == {"active": False}, d'
+passes
+
+# ---------------------------------------------------------------------
+check "token list shows both tokens and never a value"
+expect_exit 0 enrt token list --app "$app"
+grep -q "$pat_id" out
+grep -q "$sat_id" out
+absent enrt_ out
+passes
+
+check "token list --json rows have the listing fields"
+expect_exit 0 enrt --json token list --app "$app"
+absent "$(cat pat.value)" out
+json out '
+assert isinstance(d, list) and len(d) == 2, d
+for row in d:
+    exactly(row, "id", "kind", "app_id", "app_name", "owner",
+            "description", "scopes", "created", "expires", "last_used",
+            "state")
+    assert row["app_id"] == os.environ["app"]
+    assert row["app_name"] == "Reports"
+    assert row["state"] == "active"
+    assert TIME.match(row["created"]) and TIME.match(row["expires"])
+    assert row["last_used"] is None or TIME.match(row["last_used"])
+pat = [r for r in d if r["id"] == os.environ["pat_id"]][0]
+sat = [r for r in d if r["id"] == os.environ["sat_id"]][0]
+assert pat["kind"] == "pat" and pat["owner"] == "alice"
+assert pat["description"] == "alice'"'"'s laptop"
+assert pat["scopes"] == ["reports:read"]
+assert sat["kind"] == "sat" and sat["owner"] is None
+assert sat["description"] is None
+assert sat["expires"] == os.environ["expires_utc"]
+'
+passes
+
+check "token list --owner shows the owner's tokens"
+expect_exit 0 enrt --json token list --owner alice
+json out '
+assert [r["id"] for r in d] == [os.environ["pat_id"]], d
+'
+passes
+
+check "a value given as a token id is refused and not echoed"
+expect_error INVALID_ARGUMENT token_id enrt token revoke "$(cat pat.value)"
+absent "$(cut -c6- pat.value)" err
+expect_exit 0 enrt token introspect <pat.value
+json out 'assert d["active"] is True'
+passes
+
+# ---------------------------------------------------------------------
+check "token revoke by id makes the token inactive"
+expect_exit 0 enrt token revoke "$pat_id"
+expect_exit 0 enrt token introspect <pat.value
+json out 'assert d == {"active": False}, d'
+expect_exit 0 enrt token introspect <sat.value
+json out 'assert d["active"] is True'
+passes
+
+check "token revoke --value reads the value on stdin"
+expect_exit 0 enrt token revoke --value <sat.value
+expect_exit 0 enrt token introspect <sat.value
+json out 'assert d == {"active": False}, d'
+passes
+
+check "token list hides revoked tokens unless --all"
+expect_exit 0 enrt --json token list --app "$app"
+json out 'assert d == [], d'
+expect_exit 0 enrt --json token list --app "$app" --all
+json out '
+assert sorted(r["state"] for r in d) == ["revoked", "revoked"], d
+'
+passes
+
+# ---------------------------------------------------------------------
+check "--expires never is refused on an app with a maximum lifetime"
+expect_error INVALID_ARGUMENT expires_at \
+	enrt token issue --app "$app" --kind pat --expires never \
+	--scopes reports:read --owner alice
+passes
+
+check "--expires never is accepted on an unlimited app: no expiry"
+expect_exit 0 enrt app create --name "Forever" \
+	--policy AuthenticatedUsers --system-user svc-forever \
+	--max-lifetime unlimited
+forever=$(cat out)
+expect_exit 0 enrt --json token issue --app "$forever" --kind sat \
+	--expires never --scopes deploy
+json out 'assert d["expires"] is None, d'
+python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' \
+	out >forever.value
+expect_exit 0 enrt token introspect <forever.value
+json out 'assert d["active"] is True and "exp" not in d, d'
+passes
+
+check "expiry beyond the app's maximum lifetime is refused"
+expect_error INVALID_ARGUMENT expires_at \
+	enrt token issue --app "$app" --kind pat --expires 91d \
+	--scopes reports:read --owner alice
+passes
+
+check "scopes the app does not allow are refused"
+expect_error INVALID_ARGUMENT scopes \
+	enrt token issue --app "$app" --kind pat --expires 1d \
+	--scopes admin --owner alice
+passes
+
+check "policy None refuses with FAILED_PRECONDITION"
+expect_exit 0 enrt app create --name "Closed" --policy None \
+	--system-user svc-closed
+closed=$(cat out)
+expect_error FAILED_PRECONDITION None \
+	enrt token issue --app "$closed" --kind sat --expires 1d --scopes a
+passes
+
+check "an unknown app is NOT_FOUND"
+expect_error NOT_FOUND app_id \
+	enrt token issue --app app_0000000000000000000000 --kind sat \
+	--expires 1d --scopes a
+expect_error NOT_FOUND app_0000000000000000000000 \
+	enrt app show app_0000000000000000000000
+passes
+
+check "a disabled app refuses tokens and suspends its own"
+expect_exit 0 enrt token issue --app "$forever" --kind sat \
+	--expires 1d --scopes deploy
+head -n 1 out >suspended.value
+expect_exit 0 enrt app update "$forever" --disable
+expect_exit 0 enrt --json app show "$forever"
+json out 'assert d["enabled"] is False'
+expect_error FAILED_PRECONDITION disabled \
+	enrt token issue --app "$forever" --kind sat --expires 1d \
+	--scopes deploy
+expect_exit 0 enrt token introspect <suspended.value
+json out 'assert d == {"active": False}, d'
+expect_exit 0 enrt app update "$forever" --enable
+expect_exit 0 enrt token introspect <suspended.value
+json out 'assert d["active"] is True'
+passes
+
+# ---------------------------------------------------------------------
+check "bad arguments exit 2 with a usage line"
+expect_usage enrt
+expect_usage enrt bogus
+expect_usage enrt token
+expect_usage enrt token issue --app
+expect_usage enrt token issue --app "$app" --kind xyz --expires 1d \
+	--scopes a
+expect_usage enrt token issue --app "$app" --kind pat --expires yesterday \
+	--scopes a
+expect_usage enrt app create --name x --policy Everyone --system-user u
+expect_usage enrt --timeout soon app list
+passes
+
+check "a credential the server never issued is UNAUTHENTICATED"
+stranger_credential >stranger.credential
+grep -Eqx 'enrc_[0-9A-Za-z]{49}' stranger.credential
+expect_error UNAUTHENTICATED credential \
+	enrt --credential-file stranger.credential app list
+expect_exit 1 env ENRT_CREDENTIAL_FILE=stranger.credential \
+	enrt app create --name "Intruder" --policy AuthenticatedUsers \
+	--system-user x
+grep -q '^UNAUTHENTICATED: ' err
+expect_exit 0 enrt --json app list
+json out 'assert "Intruder" not in [a["name"] for a in d]'
+passes
+
+check "ENRT_URL names the server; none there is UNAVAILABLE"
+expect_exit 0 env ENRT_URL=ipc://enrt-data/enrt.sock enrt app list
+expect_error UNAVAILABLE nowhere \
+	env ENRT_URL=ipc://nowhere/enrt.sock enrt --timeout 300 app list
+passes
+
+# ---------------------------------------------------------------------
+check "no token value reaches the server's log or the data directory"
+for value in pat.value sat.value forever.value suspended.value; do
+	absent "$(cat "$value")" enrt-data enrtd.log
+done
+absent "$(cat enrt-data/admin.credential)" enrtd.log
+passes
+
+check "the server still takes new connections after 30 local answers"
+# Each of these runs answers without a request and exits while its
+# connection may still be in the SP greeting.
+for _ in $(seq 30); do
+	expect_exit 0 enrt token introspect <<<"garbage"
+done
+expect_exit 0 enrt --timeout 5000 app list
+grep -q "$app" out
+passes
+
+check "SIGTERM stops enrtd with exit status 0"
+kill -TERM "$server_pid"
+rc=0
+wait "$server_pid" || rc=$?
+server_pid=""
+[ "$rc" -eq 0 ]
+passes
+
+echo "$passed passed, 0 failed"
