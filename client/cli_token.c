@@ -179,6 +179,12 @@ cli_token_introspect(struct cli *cli, int argc, char **argv)
 	if (rc == CLI_PARSED) {
 		rc = cli_read_value(value, &len);
 	}
+	/* Not of the form of a token: inactive, no server needed. */
+	if (rc == CLI_PARSED && !enrt_token_check(value, len)) {
+		enrt_introspection inactive = {.active = false};
+
+		rc = cli_printed(cli_print_introspection(&inactive));
+	}
 	if (rc == CLI_PARSED) {
 		rc = cli_connect(cli);
 	}

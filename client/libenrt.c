@@ -23,12 +23,17 @@
 #include <nng/supplemental/util/platform.h>
 #include <sodium.h>
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DEFAULT_TIMEOUT_MS 10000
+
+/* How long closing waits for a connection still in its greeting. */
+#define CLOSE_GRACE_MS 1000
 
 typedef Enrt__V1__Request pb_request;
 typedef Enrt__V1__Reply pb_reply;
@@ -41,6 +46,10 @@ struct enrt_client {
 	char *url;
 	char *credential; /* wiped on close */
 	int timeout_ms;
+
+	pthread_mutex_t mtx;
+	pthread_cond_t change;
+	unsigned pipes; /* mtx: connections that finished their greeting */
 };
 
 /* ------------------------------------------------------------------ */
@@ -200,6 +209,46 @@ dial_error(const enrt_client *c, int rv, enrt_error *err)
  * the server is not up yet; calls wait for a connection up to their
  * timeout.
  */
+/* Counts the connections that finished their greeting. */
+static void
+count_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	enrt_client *c = arg;
+
+	pthread_mutex_lock(&c->mtx);
+	if (ev == NNG_PIPE_EV_ADD_POST) {
+		c->pipes++;
+	} else if (c->pipes > 0) {
+		c->pipes--;
+	}
+	pthread_cond_broadcast(&c->change);
+	pthread_mutex_unlock(&c->mtx);
+}
+
+/*
+ * Before closing, gives a connection that is still in its greeting a
+ * moment to finish: enrtd on nng before 1.6.0 stops serving ipc:// for a
+ * while when a client hangs up mid-greeting (nng issue 1518), and a CLI
+ * that needs no round trip would otherwise do just that.
+ */
+static void
+let_greeting_finish(enrt_client *c)
+{
+	struct timespec until;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += CLOSE_GRACE_MS * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+
+	pthread_mutex_lock(&c->mtx);
+	while (c->pipes == 0 && rc == 0) {
+		rc = pthread_cond_timedwait(&c->change, &c->mtx, &until);
+	}
+	pthread_mutex_unlock(&c->mtx);
+}
+
 static enrt_status
 open_socket(enrt_client *c, enrt_error *err)
 {
@@ -218,6 +267,8 @@ open_socket(enrt_client *c, enrt_error *err)
 		    "cannot turn off request resending: %s", nng_strerror(rv));
 	}
 
+	nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, count_pipe, c);
+	nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, count_pipe, c);
 	if ((rv = nng_dial(c->sock, c->url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
 		nng_close(c->sock);
 		return dial_error(c, rv, err);
@@ -233,6 +284,8 @@ free_client(enrt_client *c)
 	}
 	free(c->credential);
 	free(c->url);
+	pthread_cond_destroy(&c->change);
+	pthread_mutex_destroy(&c->mtx);
 	free(c);
 }
 
@@ -255,6 +308,8 @@ enrt_client_open(
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		return no_memory(err);
 	}
+	pthread_mutex_init(&c->mtx, NULL);
+	pthread_cond_init(&c->change, NULL);
 	c->url = strdup(options->url);
 	c->credential = strdup(options->credential);
 	c->timeout_ms = options->timeout_ms != 0 ? options->timeout_ms
@@ -278,6 +333,7 @@ enrt_client_close(enrt_client *client)
 	if (client == NULL) {
 		return;
 	}
+	let_greeting_finish(client);
 	nng_close(client->sock);
 	free_client(client);
 }

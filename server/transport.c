@@ -26,8 +26,8 @@
  * server's listener for good (nng issue 1518): a socket where a server
  * answers is refused here, after a probe that completes the greeting.
  * The same nng defect lets any local client that hangs up during the
- * greeting stop an ipc listener; that cannot be helped from here, so
- * transport_start warns when nng is older than 1.6.0.
+ * greeting stop an ipc listener; on such an nng every ipc listener gets a
+ * watch (ipcwatch.h) that restarts it.
  */
 #include "transport.h"
 
@@ -36,10 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,6 +45,7 @@
 #include <nng/protocol/reqrep0/req.h>
 #include <sodium.h>
 
+#include "ipcwatch.h"
 #include "log.h"
 
 #define DEFAULT_CONTEXTS    64
@@ -77,6 +75,8 @@ struct transport {
 	void *arg;
 	worker *workers;
 	unsigned n_workers;
+	ipcwatch **watches; /* one per ipc listener, when nng needs it */
+	unsigned n_watches;
 
 	pthread_mutex_t mtx;
 	pthread_cond_t idle; /* busy fell to 0 while stopping */
@@ -175,6 +175,9 @@ answer(transport *t, nng_msg *msg)
 	bool answered;
 	int rv;
 
+	if (nng_msg_len(msg) == 0) {
+		return true; /* a ping: the empty reply says we are serving */
+	}
 	answered = t->handler(
 	    t->arg, nng_msg_body(msg), nng_msg_len(msg), &out, &out_len);
 
@@ -325,6 +328,9 @@ teardown(transport *t)
 {
 	unsigned i;
 
+	for (i = 0; i < t->n_watches; i++) {
+		ipcwatch_stop(t->watches[i]);
+	}
 	for (i = 0; i < t->n_workers; i++) {
 		nng_aio_stop(t->workers[i].aio);
 	}
@@ -336,6 +342,7 @@ teardown(transport *t)
 	}
 
 	free(t->workers);
+	free(t->watches);
 	pthread_cond_destroy(&t->idle);
 	pthread_mutex_destroy(&t->mtx);
 	free(t);
@@ -433,50 +440,6 @@ open_workers(transport *t, unsigned n, err *e)
 	return ENRT_OK;
 }
 
-/* A connected unix socket to path with one-second timeouts, or -1. */
-static int
-ipc_connect(const char *path)
-{
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	struct timeval tv = {.tv_sec = 1};
-	int fd;
-
-	if (strlen(path) >= sizeof(sun.sun_path) ||
-	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
-		return -1;
-	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/*
- * True when a server accepts connections at path.  The probe sends a req0
- * greeting and waits for the server's before hanging up, so that an nng
- * server sees an ordinary connection come and go; see above.
- */
-static bool
-ipc_server_answers(const char *path)
-{
-	uint8_t hello[8] = {0, 'S', 'P', 0, 0, NNG_REQ0_SELF, 0, 0};
-	uint8_t peer[8];
-	int fd = ipc_connect(path);
-
-	if (fd < 0) {
-		return false;
-	}
-	if (send(fd, hello, sizeof(hello), MSG_NOSIGNAL) == sizeof(hello)) {
-		(void)recv(fd, peer, sizeof(peer), MSG_WAITALL);
-	}
-	close(fd);
-	return true;
-}
-
 /* Refuses an ipc path that nng's stale-socket probe must not see. */
 static enrt_status
 check_ipc_path(const char *url, err *e)
@@ -492,28 +455,40 @@ check_ipc_path(const char *url, err *e)
 		return err_set(e, ENRT_FAILED_PRECONDITION,
 		    "listen %s: the path exists and is not a socket", url);
 	}
-	if (ipc_server_answers(path)) {
+	if (ipcwatch_probe_path(path) != IPCWATCH_NOBODY) {
 		return err_set(e, ENRT_UNAVAILABLE,
 		    "listen %s: another server is listening there", url);
 	}
 	return ENRT_OK;
 }
 
+/* An ipc listener on an nng with issue 1518 gets a watch of its own. */
+static enrt_status
+watch_listener(transport *t, const char *url, nng_listener l, err *e)
+{
+	if (strncmp(url, IPC_SCHEME, strlen(IPC_SCHEME)) != 0 ||
+	    !ipcwatch_needed()) {
+		return ENRT_OK;
+	}
+	return ipcwatch_start(&t->watches[t->n_watches++], t->sock, url, l, e);
+}
+
 static enrt_status
 listen_on(transport *t, const char *url, err *e)
 {
+	nng_listener l;
 	enrt_status st;
 	int rv;
 
 	if ((st = check_ipc_path(url, e)) != ENRT_OK) {
 		return st;
 	}
-	if ((rv = nng_listen(t->sock, url, NULL, 0)) != 0) {
+	if ((rv = nng_listen(t->sock, url, &l, 0)) != 0) {
 		return err_set(
 		    e, status_of(rv), "listen %s: %s", url, nng_strerror(rv));
 	}
 	log_info("listening", "url=%s", url);
-	return ENRT_OK;
+	return watch_listener(t, url, l, e);
 }
 
 static enrt_status
@@ -526,6 +501,11 @@ setup(transport *t, const transport_options *o, err *e)
 
 	t->handler = o->handler;
 	t->arg = o->arg;
+	t->watches = calloc(o->n_urls, sizeof(*t->watches));
+	if (t->watches == NULL) {
+		return err_set(
+		    e, ENRT_RESOURCE_EXHAUSTED, "transport: out of memory");
+	}
 	if ((st = open_socket(t, max, e)) != ENRT_OK ||
 	    (st = open_workers(t, n, e)) != ENRT_OK) {
 		return st;
@@ -543,16 +523,12 @@ setup(transport *t, const transport_options *o, err *e)
 static void
 warn_old_nng(void)
 {
-	int major = 0;
-	int minor = 0;
-
-	if (sscanf(nng_version(), "%d.%d", &major, &minor) == 2 &&
-	    (major > 1 || (major == 1 && minor >= 6))) {
+	if (!ipcwatch_needed()) {
 		return;
 	}
-	log_warn("nng_known_issue",
-	    "version=%s issue=1518 detail=\"a client that hangs up during "
-	    "the handshake stops an ipc listener; fixed in nng 1.6.0\"",
+	log_info("nng_known_issue",
+	    "version=%s issue=1518 detail=\"ipc listeners are probed and "
+	    "restarted when a client that hung up mid-greeting stops them\"",
 	    nng_version());
 }
 

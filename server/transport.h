@@ -13,7 +13,9 @@
 #include "error.h"
 
 /*
- * Handles one request of len bytes.  Returns true with a reply in *out
+ * Handles one request of len bytes (len > 0: the transport itself
+ * answers an empty request, a liveness ping, with an empty reply).
+ * Returns true with a reply in *out
  * (malloc'd, *out_len bytes), or false to drop the request without a
  * reply.  The transport wipes the request and the reply before it frees
  * them, since both may hold secrets.  Called on nng's threads,
