@@ -17,6 +17,7 @@
 
 #include <nng/protocol/reqrep0/req.h>
 
+#include "clock.h"
 #include "log.h"
 
 #define PROBE_EVERY_MS     500
@@ -135,10 +136,7 @@ wait_next(ipcwatch *w)
 	struct timespec at;
 	bool stopping;
 
-	clock_gettime(CLOCK_REALTIME, &at);
-	at.tv_nsec += (long)PROBE_EVERY_MS * 1000000L;
-	at.tv_sec += at.tv_nsec / 1000000000L;
-	at.tv_nsec %= 1000000000L;
+	clock_deadline(&at, PROBE_EVERY_MS);
 
 	pthread_mutex_lock(&w->mtx);
 	if (!w->stopping) {
@@ -201,7 +199,7 @@ ipcwatch_start(
 	w->listener = l;
 	snprintf(w->url, sizeof(w->url), "%s", url);
 	pthread_mutex_init(&w->mtx, NULL);
-	pthread_cond_init(&w->wake, NULL);
+	clock_cond_init(&w->wake);
 
 	if (pthread_create(&w->thread, NULL, watch, w) != 0) {
 		pthread_cond_destroy(&w->wake);

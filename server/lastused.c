@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "format.h"
 #include "log.h"
 
@@ -299,18 +300,6 @@ lastused_flush(lastused *lu)
 	return st;
 }
 
-static void
-deadline_after(struct timespec *ts, long ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 /*
  * Sleeps one interval, waking early only to stop.  Returns with the
  * mutex held, as it was taken, and true when stopping.
@@ -321,7 +310,7 @@ wait_interval(lastused *lu)
 	struct timespec deadline;
 	int rv = 0;
 
-	deadline_after(&deadline, lu->interval_ms);
+	clock_deadline(&deadline, lu->interval_ms);
 	while (!lu->stopping && rv != ETIMEDOUT) {
 		rv = pthread_cond_timedwait(&lu->wake, &lu->mtx, &deadline);
 	}
@@ -346,13 +335,9 @@ flusher_main(void *arg)
 static bool
 init_sync(lastused *lu)
 {
-	pthread_condattr_t attr;
 	int rv;
 
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	rv = pthread_cond_init(&lu->wake, &attr);
-	pthread_condattr_destroy(&attr);
+	rv = clock_cond_init(&lu->wake);
 	if (rv != 0) {
 		return false;
 	}

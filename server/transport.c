@@ -46,6 +46,7 @@
 #include <sodium.h>
 
 #include "ipcwatch.h"
+#include "clock.h"
 #include "log.h"
 
 #define DEFAULT_CONTEXTS    64
@@ -268,18 +269,6 @@ worker_cb(void *arg)
 	}
 }
 
-static void
-deadline_after(struct timespec *ts, long ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 /*
  * Stops taking requests and waits, at most DRAIN_MS, for those taken to
  * send their replies.  A handler still running after that is waited for
@@ -295,7 +284,7 @@ drain(transport *t)
 	unsigned busy;
 	int rv = 0;
 
-	deadline_after(&deadline, DRAIN_MS);
+	clock_deadline(&deadline, DRAIN_MS);
 	pthread_mutex_lock(&t->mtx);
 	t->stopping = true;
 	while (t->busy > 0 && rv != ETIMEDOUT) {
@@ -378,13 +367,9 @@ check_options(const transport_options *o, err *e)
 static enrt_status
 init_sync(transport *t, err *e)
 {
-	pthread_condattr_t attr;
 	int rv;
 
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	rv = pthread_cond_init(&t->idle, &attr);
-	pthread_condattr_destroy(&attr);
+	rv = clock_cond_init(&t->idle);
 	if (rv != 0) {
 		return err_set(
 		    e, ENRT_INTERNAL, "transport: condvar: %s", strerror(rv));
