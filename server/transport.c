@@ -45,8 +45,8 @@
 #include <nng/protocol/reqrep0/req.h>
 #include <sodium.h>
 
-#include "ipcwatch.h"
 #include "clock.h"
+#include "ipcwatch.h"
 #include "log.h"
 
 #define DEFAULT_CONTEXTS    64
