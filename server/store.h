@@ -51,6 +51,7 @@ typedef Enrt__V1__TokenRecord store_token;
 typedef Enrt__V1__App store_app;
 typedef Enrt__V1__UserRecord store_user;
 typedef Enrt__V1__CallerRecord store_caller;
+typedef Enrt__V1__AuditEvent store_event;
 
 typedef struct store_options {
 	size_t map_size; /* bytes; 0: 1 GiB */
@@ -147,6 +148,15 @@ enrt_status store_app_scan(store_txn *t, const char *cursor,
 enrt_status store_user_get(store_txn *t, const char *id, store_user **out);
 void store_user_put(store_txn *t, const store_user *user);
 
+/* Removes a user record; ENRT_NOT_FOUND (sticky) if there is none. */
+void store_user_delete(store_txn *t, const char *id);
+
+typedef store_visit (*store_user_visitor)(void *arg, const store_user *user);
+
+/* Visits users in order of id, from cursor (NULL: the first). */
+enrt_status store_user_scan(store_txn *t, const char *cursor,
+    store_user_visitor visit, void *arg, char *next);
+
 enrt_status store_caller_get(
     store_txn *t, const uint8_t digest[STORE_DIGEST_LEN], store_caller **out);
 void store_caller_add(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
@@ -154,6 +164,40 @@ void store_caller_add(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
 
 /* How many callers exist, revoked ones included. */
 enrt_status store_caller_count(store_txn *t, size_t *count);
+
+/*
+ * Finds a caller by its public id (an index kept by store_caller_add);
+ * digest may be NULL.
+ */
+enrt_status store_caller_by_id(store_txn *t, const char *id,
+    store_caller **out, uint8_t digest[STORE_DIGEST_LEN]);
+
+/* Rewrites an existing caller's record; its id never changes. */
+void store_caller_update(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
+    const store_caller *caller);
+
+typedef store_visit (*store_caller_visitor)(
+    void *arg, const store_caller *caller);
+
+/* Visits callers in order of id, from cursor (NULL: the first). */
+enrt_status store_caller_scan(store_txn *t, const char *cursor,
+    store_caller_visitor visit, void *arg, char *next);
+
+/*
+ * Appends an audit event; the store sets its sequence number, one more
+ * than the last event's, so that events of one second keep their order.
+ */
+void store_event_append(store_txn *t, const store_event *event);
+
+typedef store_visit (*store_event_visitor)(
+    void *arg, const store_event *event);
+
+/*
+ * Visits events in order of (time, sequence), from the first at or after
+ * since, or from cursor when it is given.
+ */
+enrt_status store_event_scan(store_txn *t, int64_t since, const char *cursor,
+    store_event_visitor visit, void *arg, char *next);
 
 /* The last-used time of a token; ENRT_NOT_FOUND before its first use. */
 enrt_status store_last_used_get(
