@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "apps.h"
+#include "audit.h"
 #include "format.h"
 #include "log.h"
 #include "reply.h"
@@ -122,9 +123,10 @@ apply_fields(
 	}
 }
 
-/* Puts app and commits; on success *out is a copy for the reply. */
+/* Puts a new app and commits; on success *out is a copy for the reply. */
 static enrt_status
-save(rules *r, const store_app *app, Enrt__V1__App **out, err *e)
+save_new(rules *r, const actor *a, const store_app *app, Enrt__V1__App **out,
+    err *e)
 {
 	store_txn *t;
 	enrt_status rc;
@@ -133,6 +135,7 @@ save(rules *r, const store_app *app, Enrt__V1__App **out, err *e)
 		return rules_store_failed(rc, e);
 	}
 	store_app_put(t, app);
+	audit_record(t, a, "app_create", app->id);
 	if ((rc = rules_commit(t, e)) != ENRT_OK) {
 		return rc;
 	}
@@ -197,7 +200,7 @@ apps_create(rules *r, const actor *a, const Enrt__V1__CreateAppRequest *req,
 	app.has_created_at = app.has_updated_at = true;
 	app.created_at = app.updated_at = a->now;
 
-	rc = save(r, &app, out, e);
+	rc = save_new(r, a, &app, out, e);
 	free(scopes);
 	if (rc == ENRT_OK) {
 		log_info(
@@ -282,6 +285,7 @@ change(rules *r, const actor *a, const Enrt__V1__UpdateAppRequest *req,
 	}
 	changed.updated_at = a->now;
 	store_app_put(t, &changed);
+	audit_record(t, a, "app_update", changed.id);
 
 	if ((rc = rules_commit(t, e)) == ENRT_OK) {
 		*out = reply_app(&changed);
@@ -341,25 +345,48 @@ apps_get(rules *r, const actor *a, const Enrt__V1__GetAppRequest *req,
 
 /* One page of apps being built by store_app_scan. */
 typedef struct app_page {
-	uint32_t limit;
-	Enrt__V1__ListAppsReply *reply;
+	reply_page page;
+	const actor *actor; /* with eligible: whose eligibility */
+	bool eligible;
 } app_page;
 
-static store_visit
-page_visit(void *arg, const store_app *app)
+/* Whether the acting person may issue a PAT in app (DESIGN section 1). */
+static bool
+eligible_for(const actor *a, const store_app *app)
 {
-	app_page *page = arg;
-	Enrt__V1__ListAppsReply *reply = page->reply;
-
-	if (reply->n_apps == page->limit) {
-		return STORE_STOP;
+	if (!app->enabled) {
+		return false;
 	}
-	reply_append((void ***)&reply->apps, &reply->n_apps, reply_app(app));
-	return STORE_CONTINUE;
+	switch (app->policy) {
+	case ENRT__V1__POLICY__AUTHENTICATED_USERS:
+		return true;
+	case ENRT__V1__POLICY__ADMINISTRATORS_ONLY:
+		return rules_actor_is_admin(a);
+	default:
+		return false;
+	}
+}
+
+static void *
+app_copy(const void *record)
+{
+	return reply_app(record);
+}
+
+static store_visit
+take_app(void *arg, const store_app *app)
+{
+	app_page *p = arg;
+
+	if (p->eligible && !eligible_for(p->actor, app)) {
+		return STORE_CONTINUE;
+	}
+	return reply_page_take(&p->page, app);
 }
 
 static enrt_status
-scan_apps(rules *r, const char *cursor, app_page *page, err *e)
+scan_apps(rules *r, const char *cursor, app_page *p,
+    Enrt__V1__ListAppsReply *reply, err *e)
 {
 	char next[STORE_CURSOR_MAX];
 	store_txn *t;
@@ -368,36 +395,43 @@ scan_apps(rules *r, const char *cursor, app_page *page, err *e)
 	if ((rc = store_begin_read(r->store, &t)) != ENRT_OK) {
 		return rules_store_failed(rc, e);
 	}
-	rc = store_app_scan(t, cursor, page_visit, page, next);
+	rc = store_app_scan(t, cursor, take_app, p, next);
 	store_abort(t);
 	if (rc != ENRT_OK) {
 		return rules_scan_failed(rc, e);
 	}
-	page->reply->next_cursor = next[0] == '\0' ? NULL : reply_strdup(next);
+	reply->next_cursor = next[0] == '\0' ? NULL : reply_strdup(next);
 	return ENRT_OK;
 }
 
+/*
+ * Administrators list every app; anyone may list the apps where the
+ * person they act for may issue a PAT.
+ */
 enrt_status
 apps_list(rules *r, const actor *a, const Enrt__V1__ListAppsRequest *req,
     Enrt__V1__ListAppsReply **out, err *e)
 {
-	app_page page;
+	Enrt__V1__ListAppsReply *reply;
+	app_page p = {.page.copy = app_copy, .actor = a};
 	enrt_status rc;
 
 	*out = NULL;
-	if (require_admin(a, e) != ENRT_OK ||
-	    validate_page_size(req->has_page_size, req->page_size, &page.limit,
-	        e) != ENRT_OK) {
+	p.eligible = req->has_eligible && req->eligible;
+	if ((!p.eligible && require_admin(a, e) != ENRT_OK) ||
+	    validate_page_size(req->has_page_size, req->page_size,
+	        &p.page.limit, e) != ENRT_OK) {
 		return e->code;
 	}
-	page.reply = reply_alloc(sizeof(*page.reply));
-	enrt__v1__list_apps_reply__init(page.reply);
+	reply = reply_alloc(sizeof(*reply));
+	enrt__v1__list_apps_reply__init(reply);
+	p.page.items = (void ***)&reply->apps;
+	p.page.n_items = &reply->n_apps;
 
-	rc = scan_apps(r, req->page_cursor, &page, e);
-	if (rc != ENRT_OK) {
-		reply_free(page.reply);
+	if ((rc = scan_apps(r, req->page_cursor, &p, reply, e)) != ENRT_OK) {
+		reply_free(reply);
 		return rc;
 	}
-	*out = page.reply;
+	*out = reply;
 	return ENRT_OK;
 }

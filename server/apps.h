@@ -1,6 +1,7 @@
 /*
  * Trusted Applications: create, change, show and list them (DESIGN
- * sections 1 and 6).  Administrators only.  Replies are freed with
+ * sections 1 and 6).  Administrators only, but for the list of apps a
+ * person may issue a PAT in.  Replies are freed with
  * reply_free.
  */
 #ifndef ENRT_APPS_H
@@ -27,7 +28,11 @@ enrt_status apps_update(rules *r, const actor *a,
 enrt_status apps_get(rules *r, const actor *a,
     const Enrt__V1__GetAppRequest *req, Enrt__V1__App **out, err *e);
 
-/* One page of apps in order of id. */
+/*
+ * One page of apps in order of id: every app, for administrators; with
+ * req->eligible, the enabled apps where the acting person may issue a
+ * PAT (AuthenticatedUsers, and AdministratorsOnly for administrators).
+ */
 enrt_status apps_list(rules *r, const actor *a,
     const Enrt__V1__ListAppsRequest *req, Enrt__V1__ListAppsReply **out,
     err *e);

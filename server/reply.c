@@ -84,6 +84,16 @@ reply_app(const Enrt__V1__App *app)
 	return copy;
 }
 
+store_visit
+reply_page_take(reply_page *page, const void *record)
+{
+	if (*page->n_items == page->limit) {
+		return STORE_STOP;
+	}
+	reply_append(page->items, page->n_items, page->copy(record));
+	return STORE_CONTINUE;
+}
+
 void
 reply_free(void *message)
 {

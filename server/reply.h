@@ -11,8 +11,10 @@
 #define ENRT_REPLY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "enrt.pb-c.h"
+#include "store.h"
 
 /* malloc that never returns NULL. */
 void *reply_alloc(size_t size);
@@ -28,6 +30,22 @@ void reply_append(void ***v, size_t *n, void *item);
 
 /* A new App message with a copy of every field of app. */
 Enrt__V1__App *reply_app(const Enrt__V1__App *app);
+
+/*
+ * One page of a listing being filled by a store scan: the visitor for
+ * each record calls reply_page_take, which copies the record into the
+ * page, or answers STORE_STOP once the page is full so that the store
+ * makes a cursor there.
+ */
+typedef struct reply_page {
+	uint32_t limit;
+	void ***items; /* the reply's repeated field */
+	size_t *n_items;
+	void *(*copy)(const void *record);
+} reply_page;
+
+/* STORE_CONTINUE after taking the record, STORE_STOP if full. */
+store_visit reply_page_take(reply_page *page, const void *record);
 
 /* Frees any message built here or decoded.  Accepts NULL. */
 void reply_free(void *message);

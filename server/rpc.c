@@ -13,38 +13,57 @@
 #include <time.h>
 
 #include "apps.h"
+#include "audit.h"
+#include "callers.h"
 #include "format.h"
 #include "log.h"
 #include "reply.h"
 #include "rpc.h"
+#include "users.h"
 #include "validate.h"
 
 #define ROLE_BIT(role) (1u << ENRT__V1__ROLE__##role)
+#define ADMIN_ONLY     ROLE_BIT(ADMIN)
+#define PEOPLE         (ROLE_BIT(ADMIN) | ROLE_BIT(PORTAL))
+#define ANY_ROLE       (PEOPLE | ROLE_BIT(INTROSPECT))
+#define VERIFIERS      (ROLE_BIT(ADMIN) | ROLE_BIT(INTROSPECT))
 
-/* The name of each operation and the roles that may call it. */
+/*
+ * Each operation: its name, the roles that may call it, the action an
+ * audit event names when it changes anything (NULL for reads), and the
+ * arm of the reply it fills.
+ */
 typedef struct operation {
 	const char *name;
 	unsigned roles;
+	const char *action;
+	Enrt__V1__Reply__ResultCase result;
 } operation;
 
+#define OP(arm, op_name, op_roles, op_action, reply_arm)  \
+	[ENRT__V1__REQUEST__OP_##arm] = {.name = op_name, \
+	    .roles = op_roles,                            \
+	    .action = op_action,                          \
+	    .result = ENRT__V1__REPLY__RESULT_##reply_arm}
+
 static const operation operations[] = {
-    [ENRT__V1__REQUEST__OP_ISSUE] = {"Issue",
-        ROLE_BIT(ADMIN) | ROLE_BIT(PORTAL)},
+    OP(ISSUE, "Issue", PEOPLE, "issue", ISSUE),
     /* By value, whoever holds a token may revoke it (RFC 7009). */
-    [ENRT__V1__REQUEST__OP_REVOKE] = {"Revoke",
-        ROLE_BIT(ADMIN) | ROLE_BIT(PORTAL) | ROLE_BIT(INTROSPECT)},
-    [ENRT__V1__REQUEST__OP_LIST_TOKENS] = {"ListTokens",
-        ROLE_BIT(ADMIN) | ROLE_BIT(PORTAL)},
-    [ENRT__V1__REQUEST__OP_INTROSPECT] = {"Introspect",
-        ROLE_BIT(ADMIN) | ROLE_BIT(INTROSPECT)},
-    [ENRT__V1__REQUEST__OP_CREATE_APP] = {"CreateApp",
-        ROLE_BIT(ADMIN) | ROLE_BIT(PORTAL)},
-    [ENRT__V1__REQUEST__OP_UPDATE_APP] = {"UpdateApp",
-        ROLE_BIT(ADMIN) | ROLE_BIT(PORTAL)},
-    [ENRT__V1__REQUEST__OP_GET_APP] = {"GetApp",
-        ROLE_BIT(ADMIN) | ROLE_BIT(PORTAL)},
-    [ENRT__V1__REQUEST__OP_LIST_APPS] = {"ListApps",
-        ROLE_BIT(ADMIN) | ROLE_BIT(PORTAL)},
+    OP(REVOKE, "Revoke", ANY_ROLE, "revoke", REVOKE),
+    OP(LIST_TOKENS, "ListTokens", PEOPLE, NULL, LIST_TOKENS),
+    OP(INTROSPECT, "Introspect", VERIFIERS, NULL, INTROSPECT),
+    OP(INTROSPECT_BATCH, "IntrospectBatch", VERIFIERS, NULL, INTROSPECT_BATCH),
+    OP(CREATE_APP, "CreateApp", PEOPLE, "app_create", APP),
+    OP(UPDATE_APP, "UpdateApp", PEOPLE, "app_update", APP),
+    OP(GET_APP, "GetApp", PEOPLE, NULL, APP),
+    OP(LIST_APPS, "ListApps", PEOPLE, NULL, LIST_APPS),
+    OP(ADD_CALLER, "AddCaller", ADMIN_ONLY, "caller_add", ADD_CALLER),
+    OP(LIST_CALLERS, "ListCallers", ADMIN_ONLY, NULL, LIST_CALLERS),
+    OP(REVOKE_CALLER, "RevokeCaller", ADMIN_ONLY, "caller_revoke", CALLER),
+    OP(LIST_USERS, "ListUsers", ADMIN_ONLY, NULL, LIST_USERS),
+    OP(SET_USER, "SetUser", ADMIN_ONLY, "user_set", USER),
+    OP(DELETE_USER, "DeleteUser", ADMIN_ONLY, "user_delete", DELETE_USER),
+    OP(LIST_AUDIT, "ListAudit", ADMIN_ONLY, NULL, LIST_AUDIT),
 };
 
 #define N_OPERATIONS (sizeof(operations) / sizeof(operations[0]))
@@ -103,6 +122,11 @@ wipe_request(Enrt__V1__Request *req)
 	if (req->op_case == ENRT__V1__REQUEST__OP_INTROSPECT) {
 		wipe(req->introspect->token);
 	}
+	if (req->op_case == ENRT__V1__REQUEST__OP_INTROSPECT_BATCH) {
+		for (size_t i = 0; i < req->introspect_batch->n_tokens; i++) {
+			wipe(req->introspect_batch->tokens[i]);
+		}
+	}
 	if (req->op_case == ENRT__V1__REQUEST__OP_REVOKE &&
 	    req->revoke->target_case ==
 	        ENRT__V1__REVOKE_REQUEST__TARGET_TOKEN_VALUE) {
@@ -138,7 +162,7 @@ check_person(rules *r, const actor *a, err *e)
 	        VALIDATE_NAME_MAX, false, e) != ENRT_OK) {
 		return e->code;
 	}
-	return rules_sync_person(r, person, a->now, e);
+	return rules_sync_person(r, a, e);
 }
 
 static enrt_status
@@ -170,64 +194,106 @@ check_role(const store_caller *caller, const operation *op, err *e)
 	return ENRT_OK;
 }
 
-/* Runs the operation and puts its result into reply. */
+/* The operations on callers, users and the audit log. */
+static enrt_status
+run_admin(rules *r, const actor *a, const Enrt__V1__Request *req,
+    Enrt__V1__Reply *reply, err *e)
+{
+	switch (req->op_case) {
+	case ENRT__V1__REQUEST__OP_ADD_CALLER:
+		return callers_add(
+		    r, a, req->add_caller, &reply->add_caller, e);
+	case ENRT__V1__REQUEST__OP_LIST_CALLERS:
+		return callers_list(
+		    r, a, req->list_callers, &reply->list_callers, e);
+	case ENRT__V1__REQUEST__OP_REVOKE_CALLER:
+		return callers_revoke(
+		    r, a, req->revoke_caller, &reply->caller, e);
+	case ENRT__V1__REQUEST__OP_LIST_USERS:
+		return users_list(
+		    r, a, req->list_users, &reply->list_users, e);
+	case ENRT__V1__REQUEST__OP_SET_USER:
+		return users_set(r, a, req->set_user, &reply->user, e);
+	case ENRT__V1__REQUEST__OP_DELETE_USER:
+		return users_delete(
+		    r, a, req->delete_user, &reply->delete_user, e);
+	case ENRT__V1__REQUEST__OP_LIST_AUDIT:
+		return audit_list(
+		    r, a, req->list_audit, &reply->list_audit, e);
+	default:
+		return err_set(e, ENRT_INVALID_ARGUMENT, "op: unknown");
+	}
+}
+
+/* Runs the operation; its result goes into the reply's matching arm. */
 static enrt_status
 run(rules *r, const actor *a, const Enrt__V1__Request *req,
     Enrt__V1__Reply *reply, err *e)
 {
-	enrt_status rc;
+	switch (req->op_case) {
+	case ENRT__V1__REQUEST__OP_ISSUE:
+		return rules_issue(r, a, req->issue, &reply->issue, e);
+	case ENRT__V1__REQUEST__OP_REVOKE:
+		return rules_revoke(r, a, req->revoke, &reply->revoke, e);
+	case ENRT__V1__REQUEST__OP_LIST_TOKENS:
+		return rules_list_tokens(
+		    r, a, req->list_tokens, &reply->list_tokens, e);
+	case ENRT__V1__REQUEST__OP_INTROSPECT:
+		return rules_introspect(
+		    r, a, req->introspect, &reply->introspect, e);
+	case ENRT__V1__REQUEST__OP_INTROSPECT_BATCH:
+		return rules_introspect_batch(
+		    r, a, req->introspect_batch, &reply->introspect_batch, e);
+	case ENRT__V1__REQUEST__OP_CREATE_APP:
+		return apps_create(r, a, req->create_app, &reply->app, e);
+	case ENRT__V1__REQUEST__OP_UPDATE_APP:
+		return apps_update(r, a, req->update_app, &reply->app, e);
+	case ENRT__V1__REQUEST__OP_GET_APP:
+		return apps_get(r, a, req->get_app, &reply->app, e);
+	case ENRT__V1__REQUEST__OP_LIST_APPS:
+		return apps_list(r, a, req->list_apps, &reply->list_apps, e);
+	default:
+		return run_admin(r, a, req, reply, e);
+	}
+}
+
+/* An id from the request for a refusal's audit event, if well formed. */
+static const char *
+audit_target(const Enrt__V1__Request *req)
+{
+	const char *id = NULL;
+	err ignored;
 
 	switch (req->op_case) {
 	case ENRT__V1__REQUEST__OP_ISSUE:
-		rc = rules_issue(r, a, req->issue, &reply->issue, e);
+		id = req->issue->app_id;
 		break;
 	case ENRT__V1__REQUEST__OP_REVOKE:
-		rc = rules_revoke(r, a, req->revoke, &reply->revoke, e);
-		break;
-	case ENRT__V1__REQUEST__OP_LIST_TOKENS:
-		rc = rules_list_tokens(
-		    r, a, req->list_tokens, &reply->list_tokens, e);
-		break;
-	case ENRT__V1__REQUEST__OP_INTROSPECT:
-		rc = rules_introspect(
-		    r, a, req->introspect, &reply->introspect, e);
-		break;
-	case ENRT__V1__REQUEST__OP_CREATE_APP:
-		rc = apps_create(r, a, req->create_app, &reply->app, e);
+		/* Never the value: the log must not hold a token. */
+		if (req->revoke->target_case !=
+		    ENRT__V1__REVOKE_REQUEST__TARGET_TOKEN_VALUE) {
+			id = req->revoke->token_id;
+		}
 		break;
 	case ENRT__V1__REQUEST__OP_UPDATE_APP:
-		rc = apps_update(r, a, req->update_app, &reply->app, e);
+		id = req->update_app->id;
 		break;
-	case ENRT__V1__REQUEST__OP_GET_APP:
-		rc = apps_get(r, a, req->get_app, &reply->app, e);
+	case ENRT__V1__REQUEST__OP_REVOKE_CALLER:
+		id = req->revoke_caller->id;
 		break;
-	case ENRT__V1__REQUEST__OP_LIST_APPS:
-		rc = apps_list(r, a, req->list_apps, &reply->list_apps, e);
+	case ENRT__V1__REQUEST__OP_SET_USER:
+		id = req->set_user->id;
+		break;
+	case ENRT__V1__REQUEST__OP_DELETE_USER:
+		id = req->delete_user->id;
 		break;
 	default:
-		return err_set(e, ENRT_INVALID_ARGUMENT, "op: unknown");
+		break;
 	}
-	return rc;
-}
-
-/* The result arm of the reply that each operation fills. */
-static Enrt__V1__Reply__ResultCase
-result_case(Enrt__V1__Request__OpCase op)
-{
-	switch (op) {
-	case ENRT__V1__REQUEST__OP_ISSUE:
-		return ENRT__V1__REPLY__RESULT_ISSUE;
-	case ENRT__V1__REQUEST__OP_REVOKE:
-		return ENRT__V1__REPLY__RESULT_REVOKE;
-	case ENRT__V1__REQUEST__OP_LIST_TOKENS:
-		return ENRT__V1__REPLY__RESULT_LIST_TOKENS;
-	case ENRT__V1__REQUEST__OP_INTROSPECT:
-		return ENRT__V1__REPLY__RESULT_INTROSPECT;
-	case ENRT__V1__REQUEST__OP_LIST_APPS:
-		return ENRT__V1__REPLY__RESULT_LIST_APPS;
-	default:
-		return ENRT__V1__REPLY__RESULT_APP;
+	if (id == NULL || validate_user_id("id", id, &ignored) != ENRT_OK) {
+		return NULL;
 	}
+	return id;
 }
 
 /* What the access line says of a request. */
@@ -260,7 +326,9 @@ serve(rules *r, const Enrt__V1__Request *req, Enrt__V1__Reply *reply,
 	if (check_role(caller, op, e) == ENRT_OK &&
 	    check_person(r, &a, e) == ENRT_OK &&
 	    run(r, &a, req, reply, e) == ENRT_OK) {
-		reply->result_case = result_case(req->op_case);
+		reply->result_case = op->result;
+	} else if (op->action != NULL) {
+		audit_refusal(r, &a, op->action, audit_target(req), e->code);
 	}
 	store_free(caller);
 	return e->code;
@@ -289,6 +357,10 @@ free_reply(Enrt__V1__Reply *reply)
 	if (reply->result_case == ENRT__V1__REPLY__RESULT_ISSUE &&
 	    reply->issue != NULL) {
 		wipe(reply->issue->token);
+	}
+	if (reply->result_case == ENRT__V1__REPLY__RESULT_ADD_CALLER &&
+	    reply->add_caller != NULL) {
+		wipe(reply->add_caller->credential);
 	}
 	reply->message = NULL; /* points into the err on the stack */
 	reply_free(reply);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "format.h"
 #include "log.h"
 #include "reply.h"
@@ -430,10 +431,18 @@ merge_person(store_user *next, const store_user *old,
 	next->last_seen_at = now;
 }
 
-static enrt_status
-write_person(
-    rules *r, const Enrt__V1__Person *p, int64_t now, bool *enabled, err *e)
+/* Whether a mirror write changes what the user is, not only when seen. */
+static bool
+person_changed(const store_user *old, const store_user *next)
 {
+	return old == NULL || old->admin != next->admin ||
+	       !same_text(old->display_name, next->display_name);
+}
+
+static enrt_status
+write_person(rules *r, const actor *a, bool *enabled, err *e)
+{
+	const Enrt__V1__Person *p = a->person;
 	store_user next = ENRT__V1__USER_RECORD__INIT;
 	store_user *old = NULL;
 	store_txn *t;
@@ -447,17 +456,21 @@ write_person(
 		store_abort(t);
 		return rules_store_failed(rc, e);
 	}
-	merge_person(&next, old, p, now);
+	merge_person(&next, old, p, a->now);
 	*enabled = next.enabled;
 	store_user_put(t, &next);
+	if (person_changed(old, &next)) {
+		audit_record(t, a, "user_mirror", p->user_id);
+	}
 	rc = rules_commit(t, e);
 	store_free(old);
 	return rc;
 }
 
 enrt_status
-rules_sync_person(rules *r, const Enrt__V1__Person *p, int64_t now, err *e)
+rules_sync_person(rules *r, const actor *a, err *e)
 {
+	const Enrt__V1__Person *p = a->person;
 	store_user *user = NULL;
 	store_txn *t;
 	bool enabled;
@@ -472,10 +485,10 @@ rules_sync_person(rules *r, const Enrt__V1__Person *p, int64_t now, err *e)
 		return rules_store_failed(rc, e);
 	}
 
-	if (user != NULL && person_is_current(user, p, now)) {
+	if (user != NULL && person_is_current(user, p, a->now)) {
 		enabled = user->enabled;
 	} else {
-		rc = write_person(r, p, now, &enabled, e);
+		rc = write_person(r, a, &enabled, e);
 	}
 	store_free(user);
 	if (rc == ENRT_OK && !enabled) {
@@ -769,6 +782,7 @@ mint(rules *r, store_txn *t, const actor *a, const store_app *app,
 	rec.id = id;
 	fill_record(&rec, a, app, req, plan);
 	store_token_add(t, digest, &rec);
+	audit_record(t, a, "issue", id);
 	if (rules_commit(t, e) != ENRT_OK) {
 		sodium_memzero(value, sizeof(value));
 		return e->code;
@@ -860,51 +874,49 @@ inactive(void)
 	return reply;
 }
 
-/* Looks the token up and judges it; *tok stays NULL when unknown. */
+/* Looks the token up in t and judges it; *tok stays NULL if unknown. */
 static enrt_status
-judge(rules *r, const actor *a, const char *value, store_token **tok,
-    store_app **app, standing *s, err *e)
+judge(rules *r, store_txn *t, const actor *a, const char *value,
+    store_token **tok, store_app **app, standing *s)
 {
 	uint8_t digest[STORE_DIGEST_LEN];
 	store_user *owner = NULL;
-	store_txn *t;
 	enrt_status rc;
 
 	rules_digest(r, value, strlen(value), digest);
-	if ((rc = store_begin_read(r->store, &t)) != ENRT_OK) {
-		return rules_store_failed(rc, e);
-	}
 	rc = store_token_get(t, digest, tok);
 	if (rc == ENRT_NOT_FOUND) {
 		*s = STANDING_UNKNOWN;
-		rc = ENRT_OK;
-	} else if (rc == ENRT_OK) {
+		return ENRT_OK;
+	}
+	if (rc == ENRT_OK) {
 		rc = load_context(t, *tok, app, &owner);
 		*s = token_standing(*tok, *app, owner, a->now);
 	}
-	store_abort(t);
 	store_free(owner);
 
-	if (*s == STANDING_ACTIVE && !actor_sees_app(a, (*tok)->app_id)) {
+	if (rc == ENRT_OK && *s == STANDING_ACTIVE &&
+	    !actor_sees_app(a, (*tok)->app_id)) {
 		*s = STANDING_OTHER_APP;
 	}
-	return rc == ENRT_OK ? rc : rules_store_failed(rc, e);
+	return rc;
 }
 
-enrt_status
-rules_introspect(rules *r, const actor *a,
-    const Enrt__V1__IntrospectRequest *req, Enrt__V1__IntrospectReply **out,
-    err *e)
+/*
+ * One Introspect answer, read in t.  A value that is not of the form of
+ * a token is inactive without a lookup.
+ */
+static enrt_status
+answer(rules *r, store_txn *t, const actor *a, const char *value,
+    Enrt__V1__IntrospectReply **out)
 {
-	const char *value = req->token == NULL ? "" : req->token;
 	store_token *tok = NULL;
 	store_app *app = NULL;
 	standing s = STANDING_MALFORMED;
 	enrt_status rc = ENRT_OK;
 
-	*out = NULL;
-	if (enrt_token_check(value, strlen(value))) {
-		rc = judge(r, a, value, &tok, &app, &s, e);
+	if (value != NULL && enrt_token_check(value, strlen(value))) {
+		rc = judge(r, t, a, value, &tok, &app, &s);
 	}
 	if (rc == ENRT_OK && s == STANDING_ACTIVE) {
 		*out = introspection(tok, app);
@@ -919,6 +931,57 @@ rules_introspect(rules *r, const actor *a,
 	store_free(tok);
 	store_free(app);
 	return rc;
+}
+
+enrt_status
+rules_introspect(rules *r, const actor *a,
+    const Enrt__V1__IntrospectRequest *req, Enrt__V1__IntrospectReply **out,
+    err *e)
+{
+	store_txn *t;
+	enrt_status rc;
+
+	*out = NULL;
+	if ((rc = store_begin_read(r->store, &t)) != ENRT_OK) {
+		return rules_store_failed(rc, e);
+	}
+	rc = answer(r, t, a, req->token, out);
+	store_abort(t);
+	return rc == ENRT_OK ? rc : rules_store_failed(rc, e);
+}
+
+enrt_status
+rules_introspect_batch(rules *r, const actor *a,
+    const Enrt__V1__IntrospectBatchRequest *req,
+    Enrt__V1__IntrospectBatchReply **out, err *e)
+{
+	Enrt__V1__IntrospectBatchReply *reply;
+	store_txn *t;
+	enrt_status rc = ENRT_OK;
+
+	*out = NULL;
+	if (req->n_tokens > RULES_BATCH_MAX) {
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "tokens: at most %d in one batch, got %zu",
+		    RULES_BATCH_MAX, req->n_tokens);
+	}
+	if ((rc = store_begin_read(r->store, &t)) != ENRT_OK) {
+		return rules_store_failed(rc, e);
+	}
+	reply = reply_alloc(sizeof(*reply));
+	enrt__v1__introspect_batch_reply__init(reply);
+	reply->answers = reply_alloc(req->n_tokens * sizeof(*reply->answers));
+	for (size_t i = 0; rc == ENRT_OK && i < req->n_tokens; i++) {
+		rc = answer(r, t, a, req->tokens[i], &reply->answers[i]);
+		reply->n_answers += rc == ENRT_OK;
+	}
+	store_abort(t);
+	if (rc != ENRT_OK) {
+		reply_free(reply);
+		return rules_store_failed(rc, e);
+	}
+	*out = reply;
+	return ENRT_OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -947,6 +1010,7 @@ revoke_in(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
 	tok->has_revoked_at = true;
 	tok->revoked_at = a->now;
 	store_token_update(t, digest, tok);
+	audit_record(t, a, "revoke", tok->id);
 	return 1;
 }
 
@@ -1070,13 +1134,25 @@ revoke_ids(store_txn *t, const actor *a, const id_list *list)
 	return count;
 }
 
+enrt_status
+rules_revoke_owner(
+    store_txn *t, const actor *a, const char *owner, uint32_t *count)
+{
+	char next[STORE_CURSOR_MAX];
+	id_list list = {0};
+	enrt_status rc;
+
+	rc = store_token_scan(t, false, owner, NULL, gather_live, &list, next);
+	*count = rc == ENRT_OK ? revoke_ids(t, a, &list) : 0;
+	id_list_free(&list);
+	return rc;
+}
+
 /* Offboarding: every PAT of one user, in one transaction. */
 static enrt_status
 revoke_user(
     rules *r, const actor *a, const char *user, uint32_t *count, err *e)
 {
-	char next[STORE_CURSOR_MAX];
-	id_list list = {0};
 	store_txn *t;
 	enrt_status rc;
 
@@ -1091,18 +1167,15 @@ revoke_user(
 	if ((rc = store_begin_write(r->store, &t)) != ENRT_OK) {
 		return rules_store_failed(rc, e);
 	}
-	rc = store_token_scan(t, false, user, NULL, gather_live, &list, next);
-	if (rc == ENRT_OK) {
-		*count = revoke_ids(t, a, &list);
-		rc = rules_commit(t, e);
-		for (size_t i = 0; rc == ENRT_OK && i < list.n; i++) {
-			log_revoked(a, list.ids[i]);
-		}
-	} else {
+	if ((rc = rules_revoke_owner(t, a, user, count)) != ENRT_OK) {
 		store_abort(t);
-		rc = rules_store_failed(rc, e);
+		return rules_store_failed(rc, e);
 	}
-	id_list_free(&list);
+	if ((rc = rules_commit(t, e)) == ENRT_OK) {
+		log_info("user_tokens_revoked",
+		    "user_id=%s count=%u caller=%s", user, *count,
+		    a->caller->id);
+	}
 	return rc;
 }
 

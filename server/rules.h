@@ -21,7 +21,8 @@
 #include "lastused.h"
 #include "store.h"
 
-#define RULES_KEY_LEN 32
+#define RULES_KEY_LEN   32
+#define RULES_BATCH_MAX 128
 
 typedef struct rules {
 	store *store;
@@ -81,13 +82,12 @@ enrt_status rules_authenticate(
 enrt_status rules_bootstrap(rules *r, int64_t now, char *credential, err *e);
 
 /*
- * Mirrors the person a portal caller asserts: creates the user on first
+ * Mirrors a->person, whom a portal caller asserts: creates the user on first
  * sight and records a changed display name or admin flag at once, so
  * that a demotion takes effect on the next Introspect.  A disabled user
  * is refused with ENRT_PERMISSION_DENIED; no assertion re-enables one.
  */
-enrt_status rules_sync_person(
-    rules *r, const Enrt__V1__Person *person, int64_t now, err *e);
+enrt_status rules_sync_person(rules *r, const actor *a, err *e);
 
 /*
  * The operations of DESIGN section 6 on tokens.  Each validates every
@@ -103,8 +103,20 @@ enrt_status rules_introspect(rules *r, const actor *a,
     const Enrt__V1__IntrospectRequest *req, Enrt__V1__IntrospectReply **out,
     err *e);
 
+/* Up to RULES_BATCH_MAX answers, in order, read in one transaction. */
+enrt_status rules_introspect_batch(rules *r, const actor *a,
+    const Enrt__V1__IntrospectBatchRequest *req,
+    Enrt__V1__IntrospectBatchReply **out, err *e);
+
 enrt_status rules_revoke(rules *r, const actor *a,
     const Enrt__V1__RevokeRequest *req, Enrt__V1__RevokeReply **out, err *e);
+
+/*
+ * Revokes in t every live token that owner owns, auditing each, and
+ * counts them in *count.  The caller commits.
+ */
+enrt_status rules_revoke_owner(
+    store_txn *t, const actor *a, const char *owner, uint32_t *count);
 
 enrt_status rules_list_tokens(rules *r, const actor *a,
     const Enrt__V1__ListTokensRequest *req, Enrt__V1__ListTokensReply **out,

@@ -908,6 +908,16 @@ credentials_that_are_missing_malformed_or_unknown_are_refused(void **state)
 	assert_null(caller);
 }
 
+/* Mirrors the fixture's acting person as seen at time now. */
+static enrt_status
+sync_at(fixture *f, int64_t now)
+{
+	actor a = f->actor;
+
+	a.now = now;
+	return rules_sync_person(&f->rules, &a, &f->e);
+}
+
 static void
 demoting_a_person_suspends_their_pats_until_promoted_again(void **state)
 {
@@ -926,18 +936,15 @@ demoting_a_person_suspends_their_pats_until_promoted_again(void **state)
 	carol.has_admin = carol.admin = true;
 	f->actor.caller = &portal;
 	f->actor.person = &carol;
-	assert_status(
-	    rules_sync_person(&f->rules, &carol, NOW, &f->e), ENRT_OK, &f->e);
+	assert_status(sync_at(f, NOW), ENRT_OK, &f->e);
 	value = issue_ok(f, &mine, NULL);
 	assert_true(is_active(f, value));
 
 	carol.admin = false;
-	assert_status(rules_sync_person(&f->rules, &carol, NOW + 1, &f->e),
-	    ENRT_OK, &f->e);
+	assert_status(sync_at(f, NOW + 1), ENRT_OK, &f->e);
 	assert_false(is_active(f, value));
 	carol.admin = true;
-	assert_status(rules_sync_person(&f->rules, &carol, NOW + 2, &f->e),
-	    ENRT_OK, &f->e);
+	assert_status(sync_at(f, NOW + 2), ENRT_OK, &f->e);
 	assert_true(is_active(f, value));
 	free(value);
 	free(app);
