@@ -1,0 +1,606 @@
+/*
+ * Callers, users, the audit log, batch introspection and the apps a
+ * person may use, against a real store in a temporary directory.
+ */
+#define _GNU_SOURCE /* memmem */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "apps.h"
+#include "audit.h"
+#include "callers.h"
+#include "log.h"
+#include "reply.h"
+#include "users.h"
+
+#define NOW INT64_C(1800000000)
+#define DAY INT64_C(86400)
+
+/* Evaluates got once; prints the refusal's message when it differs. */
+#define assert_status(got, want, e)                                 \
+	do {                                                        \
+		enrt_status got_ = (got);                           \
+		if (got_ != (want)) {                               \
+			print_error("message: %s\n", (e)->message); \
+		}                                                   \
+		assert_int_equal(got_, want);                       \
+	} while (0)
+
+typedef struct fixture {
+	char dir[64];
+	store *store;
+	rules rules;
+	store_caller *admin;
+	actor actor;
+	err e;
+} fixture;
+
+static int
+setup(void **state)
+{
+	static const uint8_t key[RULES_KEY_LEN] = {4, 5, 6};
+	char credential[64];
+	fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/enrt-admin-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(store_open(&f->store, f->dir, NULL), ENRT_OK);
+	rules_init(&f->rules, f->store, NULL, key);
+	assert_status(rules_bootstrap(&f->rules, NOW, credential, &f->e),
+	    ENRT_OK, &f->e);
+	assert_status(
+	    rules_authenticate(&f->rules, credential, &f->admin, &f->e),
+	    ENRT_OK, &f->e);
+	f->actor.caller = f->admin;
+	f->actor.now = NOW;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	fixture *f = *state;
+	char cmd[128];
+
+	store_free(f->admin);
+	store_close(f->store);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Helpers                                                             */
+
+static char *
+make_app(fixture *f, const char *name, Enrt__V1__Policy policy)
+{
+	Enrt__V1__CreateAppRequest req = ENRT__V1__CREATE_APP_REQUEST__INIT;
+	Enrt__V1__App *app = NULL;
+	char *id;
+
+	req.name = (char *)name;
+	req.has_policy = true;
+	req.policy = policy;
+	req.system_user = "svc";
+	assert_status(apps_create(&f->rules, &f->actor, &req, &app, &f->e),
+	    ENRT_OK, &f->e);
+	id = strdup(app->id);
+	reply_free(app);
+	return id;
+}
+
+/* A PAT for owner in app; returns its value (caller frees). */
+static char *
+issue_pat(fixture *f, const char *app, const char *owner, char **id)
+{
+	Enrt__V1__IssueRequest req = ENRT__V1__ISSUE_REQUEST__INIT;
+	Enrt__V1__IssueReply *reply = NULL;
+	char *scopes[] = {"read"};
+	char *value;
+
+	req.app_id = (char *)app;
+	req.has_kind = true;
+	req.kind = ENRT__V1__TOKEN_KIND__PAT;
+	req.has_expires_at = true;
+	req.expires_at = f->actor.now + DAY;
+	req.scopes = scopes;
+	req.n_scopes = 1;
+	req.owner = (char *)owner;
+	assert_status(rules_issue(&f->rules, &f->actor, &req, &reply, &f->e),
+	    ENRT_OK, &f->e);
+	value = strdup(reply->token);
+	if (id != NULL) {
+		*id = strdup(reply->info->id);
+	}
+	reply_free(reply);
+	return value;
+}
+
+static bool
+is_active_for(fixture *f, const actor *a, const char *value)
+{
+	Enrt__V1__IntrospectRequest req = ENRT__V1__INTROSPECT_REQUEST__INIT;
+	Enrt__V1__IntrospectReply *reply = NULL;
+	bool active;
+
+	req.token = (char *)value;
+	assert_status(rules_introspect(&f->rules, a, &req, &reply, &f->e),
+	    ENRT_OK, &f->e);
+	active = reply->active;
+	reply_free(reply);
+	return active;
+}
+
+static bool
+is_active(fixture *f, const char *value)
+{
+	return is_active_for(f, &f->actor, value);
+}
+
+/* Adds a caller; returns the reply (caller frees). */
+static Enrt__V1__AddCallerReply *
+add_caller(fixture *f, const char *name, Enrt__V1__Role role, char **app_ids,
+    size_t n_app_ids)
+{
+	Enrt__V1__AddCallerRequest req = ENRT__V1__ADD_CALLER_REQUEST__INIT;
+	Enrt__V1__AddCallerReply *reply = NULL;
+
+	req.name = (char *)name;
+	req.has_role = true;
+	req.role = role;
+	req.app_ids = app_ids;
+	req.n_app_ids = n_app_ids;
+	assert_status(callers_add(&f->rules, &f->actor, &req, &reply, &f->e),
+	    ENRT_OK, &f->e);
+	return reply;
+}
+
+/* Mirrors a person as a portal caller would assert them. */
+static void
+assert_person(fixture *f, const char *id, bool admin)
+{
+	store_caller portal = ENRT__V1__CALLER_RECORD__INIT;
+	Enrt__V1__Person person = ENRT__V1__PERSON__INIT;
+	actor a = f->actor;
+
+	portal.id = "cal_portal";
+	portal.has_role = true;
+	portal.role = ENRT__V1__ROLE__PORTAL;
+	person.user_id = (char *)id;
+	person.has_admin = true;
+	person.admin = admin;
+	a.caller = &portal;
+	a.person = &person;
+	assert_status(rules_sync_person(&f->rules, &a, &f->e), ENRT_OK, &f->e);
+}
+
+/* ------------------------------------------------------------------ */
+/* Callers                                                             */
+
+static void
+added_caller_authenticates_until_revoked(void **state)
+{
+	fixture *f = *state;
+	Enrt__V1__AddCallerReply *added =
+	    add_caller(f, "gateway", ENRT__V1__ROLE__INTROSPECT, NULL, 0);
+	Enrt__V1__RevokeCallerRequest req =
+	    ENRT__V1__REVOKE_CALLER_REQUEST__INIT;
+	store_caller *who = NULL, *revoked = NULL;
+
+	assert_true(enrt_credential_check(
+	    added->credential, strlen(added->credential)));
+	assert_status(
+	    rules_authenticate(&f->rules, added->credential, &who, &f->e),
+	    ENRT_OK, &f->e);
+	assert_string_equal(who->id, added->caller->id);
+	assert_int_equal(who->role, ENRT__V1__ROLE__INTROSPECT);
+	store_free(who);
+
+	req.id = added->caller->id;
+	assert_status(
+	    callers_revoke(&f->rules, &f->actor, &req, &revoked, &f->e),
+	    ENRT_OK, &f->e);
+	assert_true(revoked->has_revoked_at);
+	reply_free(revoked);
+	assert_status(
+	    rules_authenticate(&f->rules, added->credential, &who, &f->e),
+	    ENRT_UNAUTHENTICATED, &f->e);
+	reply_free(added);
+}
+
+static void
+a_caller_may_not_revoke_itself(void **state)
+{
+	fixture *f = *state;
+	Enrt__V1__RevokeCallerRequest req =
+	    ENRT__V1__REVOKE_CALLER_REQUEST__INIT;
+	store_caller *out = NULL;
+
+	req.id = f->admin->id;
+	assert_status(callers_revoke(&f->rules, &f->actor, &req, &out, &f->e),
+	    ENRT_FAILED_PRECONDITION, &f->e);
+	req.id = "cal_0000000000000000000000";
+	assert_status(callers_revoke(&f->rules, &f->actor, &req, &out, &f->e),
+	    ENRT_NOT_FOUND, &f->e);
+	assert_null(out);
+}
+
+static void
+add_caller_checks_name_role_and_apps(void **state)
+{
+	fixture *f = *state;
+	Enrt__V1__AddCallerRequest req = ENRT__V1__ADD_CALLER_REQUEST__INIT;
+	Enrt__V1__AddCallerReply *reply = NULL;
+	char *missing[] = {"app_0000000000000000000000"};
+
+	req.name = "x";
+	assert_status(callers_add(&f->rules, &f->actor, &req, &reply, &f->e),
+	    ENRT_INVALID_ARGUMENT, &f->e);
+	assert_non_null(strstr(f->e.message, "role"));
+	req.has_role = true;
+	req.role = ENRT__V1__ROLE__PORTAL;
+	req.app_ids = missing;
+	req.n_app_ids = 1;
+	assert_status(callers_add(&f->rules, &f->actor, &req, &reply, &f->e),
+	    ENRT_INVALID_ARGUMENT, &f->e);
+	req.role = ENRT__V1__ROLE__INTROSPECT;
+	assert_status(callers_add(&f->rules, &f->actor, &req, &reply, &f->e),
+	    ENRT_NOT_FOUND, &f->e);
+	req.name = NULL;
+	req.n_app_ids = 0;
+	assert_status(callers_add(&f->rules, &f->actor, &req, &reply, &f->e),
+	    ENRT_INVALID_ARGUMENT, &f->e);
+	assert_null(reply);
+}
+
+static void
+listed_callers_carry_no_secret(void **state)
+{
+	fixture *f = *state;
+	Enrt__V1__AddCallerReply *added =
+	    add_caller(f, "portal", ENRT__V1__ROLE__PORTAL, NULL, 0);
+	Enrt__V1__ListCallersRequest req =
+	    ENRT__V1__LIST_CALLERS_REQUEST__INIT;
+	Enrt__V1__ListCallersReply *list = NULL;
+	size_t len;
+	uint8_t *packed;
+
+	assert_status(callers_list(&f->rules, &f->actor, &req, &list, &f->e),
+	    ENRT_OK, &f->e);
+	assert_int_equal(list->n_callers, 2);
+	len = enrt__v1__list_callers_reply__get_packed_size(list);
+	packed = malloc(len);
+	assert_non_null(packed);
+	enrt__v1__list_callers_reply__pack(list, packed);
+	assert_null(
+	    memmem(packed, len, added->credential, strlen(added->credential)));
+	free(packed);
+	reply_free(list);
+	reply_free(added);
+}
+
+static void
+introspect_caller_limited_to_apps_sees_others_inactive(void **state)
+{
+	fixture *f = *state;
+	char *mine =
+	    make_app(f, "mine", ENRT__V1__POLICY__AUTHENTICATED_USERS);
+	char *other =
+	    make_app(f, "other", ENRT__V1__POLICY__AUTHENTICATED_USERS);
+	char *apps[] = {mine};
+	Enrt__V1__AddCallerReply *added =
+	    add_caller(f, "gw", ENRT__V1__ROLE__INTROSPECT, apps, 1);
+	char *in_mine = issue_pat(f, mine, "alice", NULL);
+	char *in_other = issue_pat(f, other, "alice", NULL);
+	store_caller *gw = NULL;
+	actor a = f->actor;
+
+	assert_status(
+	    rules_authenticate(&f->rules, added->credential, &gw, &f->e),
+	    ENRT_OK, &f->e);
+	a.caller = gw;
+	assert_true(is_active_for(f, &a, in_mine));
+	assert_false(is_active_for(f, &a, in_other));
+	assert_true(is_active(f, in_other));
+	store_free(gw);
+	reply_free(added);
+	free(in_mine);
+	free(in_other);
+	free(mine);
+	free(other);
+}
+
+/* ------------------------------------------------------------------ */
+/* Users                                                               */
+
+static void
+disabling_a_user_suspends_their_pats_and_enabling_restores(void **state)
+{
+	fixture *f = *state;
+	char *app = make_app(f, "a", ENRT__V1__POLICY__AUTHENTICATED_USERS);
+	char *value = issue_pat(f, app, "alice", NULL);
+	Enrt__V1__SetUserRequest req = ENRT__V1__SET_USER_REQUEST__INIT;
+	store_user *user = NULL;
+
+	req.id = "alice";
+	req.has_enabled = true;
+	req.enabled = false;
+	assert_status(users_set(&f->rules, &f->actor, &req, &user, &f->e),
+	    ENRT_OK, &f->e);
+	assert_false(user->enabled);
+	reply_free(user);
+	assert_false(is_active(f, value));
+
+	req.enabled = true;
+	assert_status(users_set(&f->rules, &f->actor, &req, &user, &f->e),
+	    ENRT_OK, &f->e);
+	reply_free(user);
+	assert_true(is_active(f, value));
+	free(value);
+	free(app);
+}
+
+static void
+a_disabled_person_is_refused_and_no_assertion_enables_them(void **state)
+{
+	fixture *f = *state;
+	Enrt__V1__SetUserRequest req = ENRT__V1__SET_USER_REQUEST__INIT;
+	store_caller portal = ENRT__V1__CALLER_RECORD__INIT;
+	Enrt__V1__Person bob = ENRT__V1__PERSON__INIT;
+	store_user *user = NULL;
+	actor a = f->actor;
+
+	assert_person(f, "bob", false);
+	req.id = "bob";
+	req.has_enabled = true;
+	req.enabled = false;
+	assert_status(users_set(&f->rules, &f->actor, &req, &user, &f->e),
+	    ENRT_OK, &f->e);
+	reply_free(user);
+
+	portal.id = "cal_portal";
+	portal.has_role = true;
+	portal.role = ENRT__V1__ROLE__PORTAL;
+	bob.user_id = "bob";
+	bob.has_admin = bob.admin = true;
+	a.caller = &portal;
+	a.person = &bob;
+	a.now = NOW + 3600;
+	assert_status(rules_sync_person(&f->rules, &a, &f->e),
+	    ENRT_PERMISSION_DENIED, &f->e);
+	assert_status(rules_sync_person(&f->rules, &a, &f->e),
+	    ENRT_PERMISSION_DENIED, &f->e);
+}
+
+static void
+deleting_a_user_revokes_their_tokens_for_good(void **state)
+{
+	fixture *f = *state;
+	char *app = make_app(f, "a", ENRT__V1__POLICY__AUTHENTICATED_USERS);
+	char *one = issue_pat(f, app, "carol", NULL);
+	char *two = issue_pat(f, app, "carol", NULL);
+	Enrt__V1__DeleteUserRequest req = ENRT__V1__DELETE_USER_REQUEST__INIT;
+	Enrt__V1__DeleteUserReply *reply = NULL;
+
+	req.id = "carol";
+	assert_status(users_delete(&f->rules, &f->actor, &req, &reply, &f->e),
+	    ENRT_OK, &f->e);
+	assert_int_equal(reply->revoked, 2);
+	reply_free(reply);
+	assert_false(is_active(f, one));
+
+	/* A new user with the same id is another user: nothing revives. */
+	assert_person(f, "carol", false);
+	assert_false(is_active(f, one));
+	assert_false(is_active(f, two));
+	assert_status(users_delete(&f->rules, &f->actor, &req, &reply, &f->e),
+	    ENRT_OK, &f->e);
+	assert_int_equal(reply->revoked, 0);
+	reply_free(reply);
+	assert_status(users_delete(&f->rules, &f->actor, &req, &reply, &f->e),
+	    ENRT_NOT_FOUND, &f->e);
+	free(one);
+	free(two);
+	free(app);
+}
+
+static void
+users_are_listed_with_their_flags(void **state)
+{
+	fixture *f = *state;
+	Enrt__V1__ListUsersRequest req = ENRT__V1__LIST_USERS_REQUEST__INIT;
+	Enrt__V1__ListUsersReply *list = NULL;
+
+	assert_person(f, "dave", true);
+	assert_person(f, "erin", false);
+	req.has_page_size = true;
+	req.page_size = 1;
+	assert_status(users_list(&f->rules, &f->actor, &req, &list, &f->e),
+	    ENRT_OK, &f->e);
+	assert_int_equal(list->n_users, 1);
+	assert_string_equal(list->users[0]->id, "dave");
+	assert_true(list->users[0]->admin);
+	assert_non_null(list->next_cursor);
+	req.page_cursor = list->next_cursor;
+	list->next_cursor = NULL;
+	reply_free(list);
+	assert_status(users_list(&f->rules, &f->actor, &req, &list, &f->e),
+	    ENRT_OK, &f->e);
+	assert_string_equal(list->users[0]->id, "erin");
+	free(req.page_cursor);
+	reply_free(list);
+}
+
+/* ------------------------------------------------------------------ */
+/* Audit, batch, eligible apps                                         */
+
+static bool
+has_event(const Enrt__V1__ListAuditReply *list, const char *action,
+    const char *target, Enrt__V1__Status outcome)
+{
+	for (size_t i = 0; i < list->n_events; i++) {
+		const store_event *ev = list->events[i];
+		if (strcmp(ev->action, action) == 0 &&
+		    (target == NULL || (ev->target_id && strcmp(ev->target_id,
+		                                             target) == 0)) &&
+		    ev->outcome == outcome) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void
+every_change_is_audited_in_order(void **state)
+{
+	fixture *f = *state;
+	char *app = make_app(f, "a", ENRT__V1__POLICY__AUTHENTICATED_USERS);
+	char *id, *value = issue_pat(f, app, "alice", &id);
+	Enrt__V1__ListAuditRequest req = ENRT__V1__LIST_AUDIT_REQUEST__INIT;
+	Enrt__V1__ListAuditReply *list = NULL;
+
+	audit_refusal(
+	    &f->rules, &f->actor, "issue", app, ENRT_PERMISSION_DENIED);
+	assert_status(audit_list(&f->rules, &f->actor, &req, &list, &f->e),
+	    ENRT_OK, &f->e);
+	assert_true(has_event(list, "app_create", app, ENRT__V1__STATUS__OK));
+	assert_true(has_event(list, "issue", id, ENRT__V1__STATUS__OK));
+	assert_true(has_event(
+	    list, "issue", app, ENRT__V1__STATUS__PERMISSION_DENIED));
+	for (size_t i = 1; i < list->n_events; i++) {
+		assert_true(
+		    list->events[i]->sequence > list->events[i - 1]->sequence);
+	}
+	assert_string_equal(list->events[0]->caller_id, f->admin->id);
+	reply_free(list);
+
+	req.has_since = true;
+	req.since = NOW + 1;
+	assert_status(audit_list(&f->rules, &f->actor, &req, &list, &f->e),
+	    ENRT_OK, &f->e);
+	assert_int_equal(list->n_events, 0);
+	reply_free(list);
+	free(value);
+	free(id);
+	free(app);
+}
+
+static void
+batch_answers_each_token_as_a_single_introspect(void **state)
+{
+	fixture *f = *state;
+	char *app = make_app(f, "a", ENRT__V1__POLICY__AUTHENTICATED_USERS);
+	char *good = issue_pat(f, app, "alice", NULL);
+	Enrt__V1__IntrospectBatchRequest req =
+	    ENRT__V1__INTROSPECT_BATCH_REQUEST__INIT;
+	Enrt__V1__IntrospectBatchReply *reply = NULL;
+	char *tokens[129];
+
+	tokens[0] = good;
+	tokens[1] = "garbage";
+	tokens[2] = good;
+	req.tokens = tokens;
+	req.n_tokens = 3;
+	assert_status(
+	    rules_introspect_batch(&f->rules, &f->actor, &req, &reply, &f->e),
+	    ENRT_OK, &f->e);
+	assert_int_equal(reply->n_answers, 3);
+	assert_true(reply->answers[0]->active);
+	assert_string_equal(reply->answers[0]->subject, "alice");
+	assert_false(reply->answers[1]->active);
+	assert_null(reply->answers[1]->token_id);
+	assert_true(reply->answers[2]->active);
+	reply_free(reply);
+
+	for (int i = 0; i < 129; i++) {
+		tokens[i] = good;
+	}
+	req.n_tokens = 129;
+	assert_status(
+	    rules_introspect_batch(&f->rules, &f->actor, &req, &reply, &f->e),
+	    ENRT_INVALID_ARGUMENT, &f->e);
+	assert_null(reply);
+	free(good);
+	free(app);
+}
+
+static void
+a_person_sees_only_the_apps_they_may_issue_in(void **state)
+{
+	fixture *f = *state;
+	char *open =
+	    make_app(f, "open", ENRT__V1__POLICY__AUTHENTICATED_USERS);
+	char *admins =
+	    make_app(f, "admins", ENRT__V1__POLICY__ADMINISTRATORS_ONLY);
+	char *closed = make_app(f, "closed", ENRT__V1__POLICY__NONE);
+	store_caller portal = ENRT__V1__CALLER_RECORD__INIT;
+	Enrt__V1__Person person = ENRT__V1__PERSON__INIT;
+	Enrt__V1__ListAppsRequest req = ENRT__V1__LIST_APPS_REQUEST__INIT;
+	Enrt__V1__ListAppsReply *list = NULL;
+	actor a = f->actor;
+
+	portal.id = "cal_portal";
+	portal.has_role = true;
+	portal.role = ENRT__V1__ROLE__PORTAL;
+	person.user_id = "frank";
+	a.caller = &portal;
+	a.person = &person;
+
+	assert_status(apps_list(&f->rules, &a, &req, &list, &f->e),
+	    ENRT_PERMISSION_DENIED, &f->e);
+	req.has_eligible = req.eligible = true;
+	assert_status(
+	    apps_list(&f->rules, &a, &req, &list, &f->e), ENRT_OK, &f->e);
+	assert_int_equal(list->n_apps, 1);
+	assert_string_equal(list->apps[0]->id, open);
+	reply_free(list);
+
+	person.has_admin = person.admin = true;
+	assert_status(
+	    apps_list(&f->rules, &a, &req, &list, &f->e), ENRT_OK, &f->e);
+	assert_int_equal(list->n_apps, 2);
+	reply_free(list);
+	free(open);
+	free(admins);
+	free(closed);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+	    T(added_caller_authenticates_until_revoked),
+	    T(a_caller_may_not_revoke_itself),
+	    T(add_caller_checks_name_role_and_apps),
+	    T(listed_callers_carry_no_secret),
+	    T(introspect_caller_limited_to_apps_sees_others_inactive),
+	    T(disabling_a_user_suspends_their_pats_and_enabling_restores),
+	    T(a_disabled_person_is_refused_and_no_assertion_enables_them),
+	    T(deleting_a_user_revokes_their_tokens_for_good),
+	    T(users_are_listed_with_their_flags),
+	    T(every_change_is_audited_in_order),
+	    T(batch_answers_each_token_as_a_single_introspect),
+	    T(a_person_sees_only_the_apps_they_may_issue_in),
+#undef T
+	};
+
+	if (sodium_init() < 0) {
+		return 1;
+	}
+	log_set_level(LOG_WARN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
