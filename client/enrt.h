@@ -107,8 +107,40 @@ typedef struct enrt_options {
 enrt_status enrt_client_open(
     enrt_client **client, const enrt_options *options, enrt_error *err);
 
-/* Closes the handle.  No call on it may be in progress. */
+/*
+ * Closes the handle.  No call on it may be in progress.  On a view made
+ * by enrt_client_as, frees the view alone and leaves the connection to
+ * the handle it was made from; every view must be closed before that
+ * handle is.
+ */
 void enrt_client_close(enrt_client *client);
+
+/*
+ * A person as a portal caller's own sign-in knows them.  user_id is
+ * required; display_name may be NULL (the server then keeps the name it
+ * has, or shows the id).
+ */
+typedef struct enrt_person {
+	const char *user_id;
+	const char *display_name;
+	bool admin;
+} enrt_person;
+
+/*
+ * Makes *as, a view of client that acts for person: every call made
+ * through it carries the person (Request.acting_user), as a caller with
+ * the portal role must.  The view shares client's connection, timeout
+ * and credential (no new socket) and holds copies of the person's
+ * strings; any number of threads may call through it, and through
+ * client, at once.  A view of a view acts for the new person on the
+ * same connection.
+ *
+ * Close the view with enrt_client_close, always before client.  Returns
+ * ENRT_INVALID_ARGUMENT when person->user_id is NULL or empty (the
+ * server checks the rest of its form).
+ */
+enrt_status enrt_client_as(enrt_client *client, const enrt_person *person,
+    enrt_client **as, enrt_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Tokens                                                              */
@@ -196,6 +228,34 @@ enrt_status enrt_introspect(enrt_client *client, const char *token, size_t len,
     enrt_introspection **result, enrt_error *err);
 void enrt_introspection_free(enrt_introspection *result);
 
+/* The most tokens one enrt_introspect_batch call may ask about. */
+#define ENRT_BATCH_MAX 128
+
+/* The answers to a batch, one per token asked, in the order asked. */
+typedef struct enrt_introspection_batch {
+	enrt_introspection *answers;
+	size_t n_answers;
+} enrt_introspection_batch;
+
+/*
+ * Asks about n tokens (at most ENRT_BATCH_MAX) in one request.  Token i
+ * is the lens[i] bytes at tokens[i]; with lens NULL every token is a
+ * NUL-terminated string.  answers[i] of *batch is exactly what
+ * enrt_introspect would answer for token i.  Every value has a place in
+ * the request, so that answers stay in order: one that fails
+ * enrt_token_check travels as an empty string, which the server answers
+ * inactive as it would the value itself, and its text never leaves the
+ * process.  n of 0 is answered with an empty batch and no round trip.
+ *
+ * Returns ENRT_INVALID_ARGUMENT for more than ENRT_BATCH_MAX tokens, or
+ * a NULL token, without sending anything.  Free *batch with
+ * enrt_introspection_batch_free.
+ */
+enrt_status enrt_introspect_batch(enrt_client *client,
+    const char *const *tokens, const size_t *lens, size_t n,
+    enrt_introspection_batch **batch, enrt_error *err);
+void enrt_introspection_batch_free(enrt_introspection_batch *batch);
+
 /* Revokes the token with this id.  ENRT_NOT_FOUND if there is none. */
 enrt_status enrt_revoke_id(
     enrt_client *client, const char *token_id, enrt_error *err);
@@ -203,6 +263,13 @@ enrt_status enrt_revoke_id(
 /* Revokes the token with this value; an unknown value succeeds. */
 enrt_status enrt_revoke_value(
     enrt_client *client, const char *token, size_t len, enrt_error *err);
+
+/*
+ * Offboarding: revokes every live PAT of user_id (administrators only)
+ * and sets *revoked, when not NULL, to how many this call revoked.
+ */
+enrt_status enrt_revoke_user(enrt_client *client, const char *user_id,
+    uint32_t *revoked, enrt_error *err);
 
 typedef struct enrt_list_params {
 	const char *app_id; /* NULL: the owner's tokens across all apps */
@@ -286,6 +353,149 @@ typedef struct enrt_app_page {
 enrt_status enrt_app_list(enrt_client *client, const char *cursor,
     uint32_t page_size, enrt_app_page **page, enrt_error *err);
 void enrt_app_page_free(enrt_app_page *page);
+
+/*
+ * Lists, page by page, only the apps in which the person a view acts
+ * for may issue a PAT: enabled apps whose policy is AuthenticatedUsers,
+ * and AdministratorsOnly when the person is an administrator.  Any
+ * caller that may list may ask this.
+ */
+enrt_status enrt_app_list_eligible(enrt_client *client, const char *cursor,
+    uint32_t page_size, enrt_app_page **page, enrt_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Callers (administrators)                                            */
+
+typedef enum enrt_role {
+	ENRT_ROLE_INTROSPECT = 1,
+	ENRT_ROLE_PORTAL = 2,
+	ENRT_ROLE_ADMIN = 3,
+} enrt_role;
+
+/* "introspect", "portal", "admin", and back; exact names only. */
+const char *enrt_role_name(enrt_role role);
+bool enrt_role_parse(const char *name, enrt_role *role);
+
+/* A caller as listings show it.  Never its credential. */
+typedef struct enrt_caller {
+	char *id;
+	char *name;
+	enrt_role role;
+	char **app_ids; /* introspect callers: the only apps they see */
+	size_t n_app_ids;
+	int64_t created_at;
+	bool revoked;
+	int64_t revoked_at; /* when revoked */
+} enrt_caller;
+
+/* The reply to enrt_caller_add: the only time the credential is seen. */
+typedef struct enrt_caller_added {
+	char *credential; /* wiped when freed */
+	enrt_caller caller;
+} enrt_caller_added;
+
+/*
+ * Adds a caller with its own new credential.  app_ids (n_app_ids of
+ * them, none NULL) limit an introspect caller to the tokens of those
+ * apps; other roles take none.  Sent once, like Issue.  Free *added
+ * with enrt_caller_added_free, which wipes the credential.
+ */
+enrt_status enrt_caller_add(enrt_client *client, const char *name,
+    enrt_role role, const char *const *app_ids, size_t n_app_ids,
+    enrt_caller_added **added, enrt_error *err);
+void enrt_caller_added_free(enrt_caller_added *added);
+
+typedef struct enrt_caller_page {
+	enrt_caller *callers;
+	size_t n_callers;
+	char *next_cursor; /* NULL on the last page */
+} enrt_caller_page;
+
+/* Lists callers, revoked ones too, page by page as enrt_app_list. */
+enrt_status enrt_caller_list(enrt_client *client, const char *cursor,
+    uint32_t page_size, enrt_caller_page **page, enrt_error *err);
+void enrt_caller_page_free(enrt_caller_page *page);
+
+/*
+ * Revokes a caller for good: its credential is refused from then on.
+ * Revoking a revoked caller succeeds.  ENRT_NOT_FOUND if there is none;
+ * ENRT_FAILED_PRECONDITION for the calling caller itself.
+ */
+enrt_status enrt_caller_revoke(
+    enrt_client *client, const char *caller_id, enrt_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Users (administrators)                                              */
+
+/* A user as portal callers assert them and administrators set them. */
+typedef struct enrt_user {
+	char *id;
+	char *display_name;
+	bool admin;
+	bool enabled;
+	int64_t created_at;
+	bool has_last_seen_at; /* false: never seen through a portal */
+	int64_t last_seen_at;
+} enrt_user;
+
+typedef struct enrt_user_page {
+	enrt_user *users;
+	size_t n_users;
+	char *next_cursor; /* NULL on the last page */
+} enrt_user_page;
+
+/* Lists users page by page, as enrt_app_list. */
+enrt_status enrt_user_list(enrt_client *client, const char *cursor,
+    uint32_t page_size, enrt_user_page **page, enrt_error *err);
+void enrt_user_page_free(enrt_user_page *page);
+
+/*
+ * Changes a user's admin flag (when set_admin) and enabled flag (when
+ * set_enabled); at least one must be set.  A disabled user's tokens are
+ * inactive, and portal calls for them refused, until they are enabled
+ * again.  On success *user, when user is not NULL, is the user as now
+ * stored; free it with enrt_user_free.  ENRT_NOT_FOUND if there is no
+ * such user.
+ */
+enrt_status enrt_user_set(enrt_client *client, const char *user_id,
+    bool set_admin, bool admin, bool set_enabled, bool enabled,
+    enrt_user **user, enrt_error *err);
+void enrt_user_free(enrt_user *user);
+
+/*
+ * Deletes a user and revokes every token they own, for good; *revoked,
+ * when not NULL, is how many.  ENRT_NOT_FOUND if there is no such user.
+ */
+enrt_status enrt_user_delete(enrt_client *client, const char *user_id,
+    uint32_t *revoked, enrt_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Audit (administrators)                                              */
+
+/* One change, or a refused attempt at one.  Absent strings are NULL. */
+typedef struct enrt_audit_event {
+	int64_t time;
+	char *caller_id;
+	char *acting_user; /* the person a portal caller acted for */
+	char *action;      /* "issue", "revoke", "caller_add", ... */
+	char *target_id;
+	enrt_status outcome;
+} enrt_audit_event;
+
+typedef struct enrt_audit_page {
+	enrt_audit_event *events;
+	size_t n_events;
+	char *next_cursor; /* NULL on the last page */
+} enrt_audit_page;
+
+/*
+ * Lists audit events in order of time, from since (inclusive) when
+ * has_since, else from the first; paged as enrt_app_list.
+ */
+enrt_status enrt_audit_list(enrt_client *client, bool has_since, int64_t since,
+    const char *cursor, uint32_t page_size, enrt_audit_page **page,
+    enrt_error *err);
+void enrt_audit_page_free(enrt_audit_page *page);
 
 #ifdef __cplusplus
 }

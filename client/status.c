@@ -1,8 +1,8 @@
 /*
  * Names of the enums that people and scripts read: statuses, token kinds
- * and states, app policies.  Each enum has one table of value and name,
- * read in both directions, so that a name and its parse cannot drift.
- * Owns only constant tables; safe on any thread.
+ * and states, app policies, caller roles.  Each enum has one table of value
+ * and name, read in both directions, so that a name and its parse cannot
+ * drift. Owns only constant tables; safe on any thread.
  */
 #include <stddef.h>
 #include <string.h>
@@ -43,6 +43,12 @@ static const name_entry policy_names[] = {
     {ENRT_POLICY_NONE, "None"},
     {ENRT_POLICY_AUTHENTICATED_USERS, "AuthenticatedUsers"},
     {ENRT_POLICY_ADMINISTRATORS_ONLY, "AdministratorsOnly"},
+};
+
+static const name_entry role_names[] = {
+    {ENRT_ROLE_INTROSPECT, "introspect"},
+    {ENRT_ROLE_PORTAL, "portal"},
+    {ENRT_ROLE_ADMIN, "admin"},
 };
 
 #define TABLE(t) (t), (sizeof(t) / sizeof((t)[0]))
@@ -123,5 +129,23 @@ enrt_policy_parse(const char *name, enrt_policy *policy)
 		return false;
 	}
 	*policy = (enrt_policy)value;
+	return true;
+}
+
+const char *
+enrt_role_name(enrt_role role)
+{
+	return name_of(TABLE(role_names), (int)role, "unknown");
+}
+
+bool
+enrt_role_parse(const char *name, enrt_role *role)
+{
+	int value;
+
+	if (role == NULL || !value_of(TABLE(role_names), name, &value)) {
+		return false;
+	}
+	*role = (enrt_role)value;
 	return true;
 }

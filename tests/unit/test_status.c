@@ -1,5 +1,5 @@
 /*
- * Tests of the names of statuses, kinds, states and policies: each name
+ * Tests of the names of statuses, kinds, states, policies and roles: each name
  * parses back to its value, unknown values get a plain "unknown", and the
  * names agree with the enums of the wire contract in proto/enrt.proto.
  */
@@ -110,12 +110,19 @@ policy_name(int v)
 	return enrt_policy_name((enrt_policy)v);
 }
 
+static const char *
+role_name(int v)
+{
+	return enrt_role_name((enrt_role)v);
+}
+
 static void
-kind_state_and_policy_names_match_the_wire_contract(void **state)
+kind_state_policy_and_role_names_match_the_wire_contract(void **state)
 {
 	assert_names_match(&enrt__v1__token_kind__descriptor, kind_name, 2);
 	assert_names_match(&enrt__v1__token_state__descriptor, state_name, 4);
 	assert_names_match(&enrt__v1__policy__descriptor, policy_name, 3);
+	assert_names_match(&enrt__v1__role__descriptor, role_name, 3);
 }
 
 static void
@@ -130,6 +137,10 @@ names_are_spelled_as_documented(void **state)
 	    "AuthenticatedUsers");
 	assert_string_equal(enrt_policy_name(ENRT_POLICY_ADMINISTRATORS_ONLY),
 	    "AdministratorsOnly");
+	assert_string_equal(
+	    enrt_role_name(ENRT_ROLE_INTROSPECT), "introspect");
+	assert_string_equal(enrt_role_name(ENRT_ROLE_PORTAL), "portal");
+	assert_string_equal(enrt_role_name(ENRT_ROLE_ADMIN), "admin");
 }
 
 static void
@@ -139,6 +150,8 @@ unknown_values_are_named_unknown(void **state)
 	assert_string_equal(enrt_state_name((enrt_state)0), "unknown");
 	assert_string_equal(enrt_state_name((enrt_state)5), "unknown");
 	assert_string_equal(enrt_policy_name((enrt_policy)3), "unknown");
+	assert_string_equal(enrt_role_name((enrt_role)0), "unknown");
+	assert_string_equal(enrt_role_name((enrt_role)4), "unknown");
 }
 
 static void
@@ -159,6 +172,26 @@ policy_parse_round_trips_and_wants_exact_name(void **state)
 	assert_int_equal(p, ENRT_POLICY_ADMINISTRATORS_ONLY);
 }
 
+static void
+role_parse_round_trips_and_wants_exact_name(void **state)
+{
+	enrt_role r = ENRT_ROLE_INTROSPECT;
+	int v;
+
+	for (v = ENRT_ROLE_INTROSPECT; v <= ENRT_ROLE_ADMIN; v++) {
+		assert_true(enrt_role_parse(enrt_role_name(v), &r));
+		assert_int_equal(r, v);
+	}
+	assert_false(enrt_role_parse("Admin", &r));
+	assert_false(enrt_role_parse("ADMIN", &r));
+	assert_false(enrt_role_parse("admin ", &r));
+	assert_false(enrt_role_parse("unknown", &r));
+	assert_false(enrt_role_parse("", &r));
+	assert_false(enrt_role_parse(NULL, &r));
+	assert_false(enrt_role_parse("portal", NULL));
+	assert_int_equal(r, ENRT_ROLE_ADMIN);
+}
+
 int
 main(void)
 {
@@ -167,10 +200,11 @@ main(void)
 	    cmocka_unit_test(status_name_of_unknown_number_is_unknown),
 	    cmocka_unit_test(status_parse_wants_exact_name),
 	    cmocka_unit_test(
-	        kind_state_and_policy_names_match_the_wire_contract),
+	        kind_state_policy_and_role_names_match_the_wire_contract),
 	    cmocka_unit_test(names_are_spelled_as_documented),
 	    cmocka_unit_test(unknown_values_are_named_unknown),
 	    cmocka_unit_test(policy_parse_round_trips_and_wants_exact_name),
+	    cmocka_unit_test(role_parse_round_trips_and_wants_exact_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
