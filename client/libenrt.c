@@ -10,6 +10,10 @@
  * changed after it is opened, so any number of threads may call through
  * it at once; each call runs entirely on the calling thread.
  *
+ * A view (enrt_client_as) is a handle of its own that owns only a
+ * person: its calls go over the connection of the handle it was made
+ * from, and carry the person in the envelope.
+ *
  * Transport, nng and protobuf-c errors are translated here and nowhere
  * else: a request that cannot be delivered or answered is
  * ENRT_UNAVAILABLE, a reply that does not make sense is ENRT_INTERNAL,
@@ -40,8 +44,17 @@ typedef Enrt__V1__Reply pb_reply;
 typedef Enrt__V1__Reply__ResultCase pb_result;
 typedef Enrt__V1__TokenInfo pb_token;
 typedef Enrt__V1__App pb_app;
+typedef Enrt__V1__Person pb_person;
 
+/*
+ * A handle that owns a connection has root pointing to itself and no
+ * person; a view has root pointing to that handle, and only root and
+ * person set.  Neither changes after the handle is made.
+ */
 struct enrt_client {
+	enrt_client *root;
+	pb_person *person; /* a view's: its strings are the view's own */
+
 	nng_socket sock;
 	char *url;
 	char *credential; /* wiped on close */
@@ -310,6 +323,7 @@ enrt_client_open(
 	}
 	pthread_mutex_init(&c->mtx, NULL);
 	pthread_cond_init(&c->change, NULL);
+	c->root = c;
 	c->url = strdup(options->url);
 	c->credential = strdup(options->credential);
 	c->timeout_ms = options->timeout_ms != 0 ? options->timeout_ms
@@ -327,10 +341,76 @@ enrt_client_open(
 	return succeed(err);
 }
 
+static void
+free_person(pb_person *p)
+{
+	if (p == NULL) {
+		return;
+	}
+	free(p->user_id);
+	free(p->display_name);
+	free(p);
+}
+
+static pb_person *
+copy_person(const enrt_person *in)
+{
+	pb_person *p = calloc(1, sizeof(*p));
+
+	if (p == NULL) {
+		return NULL;
+	}
+	enrt__v1__person__init(p);
+	p->user_id = strdup(in->user_id);
+	p->display_name =
+	    in->display_name != NULL ? strdup(in->display_name) : NULL;
+	p->has_admin = 1;
+	p->admin = in->admin;
+	if (p->user_id == NULL ||
+	    (in->display_name != NULL && p->display_name == NULL)) {
+		free_person(p);
+		return NULL;
+	}
+	return p;
+}
+
+enrt_status
+enrt_client_as(enrt_client *client, const enrt_person *person,
+    enrt_client **as, enrt_error *err)
+{
+	enrt_client *view;
+
+	if (client == NULL || person == NULL || as == NULL) {
+		return null_argument(
+		    err, "enrt_client_as", "client, person, as");
+	}
+	*as = NULL;
+	if (person->user_id == NULL || person->user_id[0] == '\0') {
+		return fail(
+		    err, ENRT_INVALID_ARGUMENT, "person.user_id: is required");
+	}
+
+	if ((view = calloc(1, sizeof(*view))) == NULL) {
+		return no_memory(err);
+	}
+	if ((view->person = copy_person(person)) == NULL) {
+		free(view);
+		return no_memory(err);
+	}
+	view->root = client->root;
+	*as = view;
+	return succeed(err);
+}
+
 void
 enrt_client_close(enrt_client *client)
 {
 	if (client == NULL) {
+		return;
+	}
+	if (client->root != client) {
+		free_person(client->person);
+		free(client);
 		return;
 	}
 	let_greeting_finish(client);
@@ -456,18 +536,26 @@ out:
 	return rv == 0 ? ENRT_OK : transport_error(c, rv, sent, err);
 }
 
-/* The one reply that carries a token value has it wiped before free. */
+static void
+wipe_string(char *s)
+{
+	if (s != NULL) {
+		sodium_memzero(s, strlen(s));
+	}
+}
+
+/* The replies that carry a token value or a credential are wiped. */
 static void
 free_reply(pb_reply *reply)
 {
-	char *value;
-
 	if (reply == NULL) {
 		return;
 	}
-	if (reply->result_case == ENRT__V1__REPLY__RESULT_ISSUE &&
-	    (value = reply->issue->token) != NULL) {
-		sodium_memzero(value, strlen(value));
+	if (reply->result_case == ENRT__V1__REPLY__RESULT_ISSUE) {
+		wipe_string(reply->issue->token);
+	}
+	if (reply->result_case == ENRT__V1__REPLY__RESULT_ADD_CALLER) {
+		wipe_string(reply->add_caller->credential);
 	}
 	enrt__v1__reply__free_unpacked(reply, NULL);
 }
@@ -518,19 +606,22 @@ decode_reply(const enrt_client *c, nng_msg *msg, pb_result expected,
 }
 
 /*
- * Sends req and waits for its reply.  On ENRT_OK *reply holds a reply
- * whose status is OK and whose result is the expected arm; the caller
- * frees it with free_reply.
+ * Sends req over the connection of client's root, for client's person if
+ * it is a view, and waits for its reply.  On ENRT_OK *reply holds a
+ * reply whose status is OK and whose result is the expected arm; the
+ * caller frees it with free_reply.
  */
 static enrt_status
-call(enrt_client *c, pb_request *req, pb_result expected, pb_reply **reply,
-    enrt_error *err)
+call(enrt_client *client, pb_request *req, pb_result expected,
+    pb_reply **reply, enrt_error *err)
 {
+	enrt_client *c = client->root;
 	nng_msg *msg = NULL;
 	nng_msg *answer = NULL;
 	enrt_status status;
 
 	*reply = NULL;
+	req->acting_user = client->person;
 	if ((status = pack_request(c, req, &msg, err)) != ENRT_OK) {
 		return status;
 	}
@@ -698,6 +789,55 @@ copy_app(enrt_app *out, const pb_app *in, enrt_error *err)
 	return ENRT_OK;
 }
 
+/* How one kind of record becomes one kind of plain struct. */
+typedef struct item_kind {
+	size_t size;
+	enrt_status (*copy)(void *out, const void *in, enrt_error *err);
+	void (*clear)(void *item);
+} item_kind;
+
+static void
+free_items(const item_kind *k, void *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		k->clear((char *)items + i * k->size);
+	}
+	free(items);
+}
+
+/*
+ * Copies the n records of a page and its cursor.  On failure nothing is
+ * left allocated and *items is NULL.
+ */
+static enrt_status
+copy_page(const item_kind *k, void *const *in, size_t n, const char *cursor,
+    void **items, size_t *n_items, char **next, enrt_error *err)
+{
+	char *out = NULL;
+	enrt_status status = ENRT_OK;
+
+	*items = NULL;
+	*n_items = 0;
+	if (n > 0 && (out = calloc(n, k->size)) == NULL) {
+		return no_memory(err);
+	}
+	for (size_t i = 0; status == ENRT_OK && i < n; i++) {
+		status = k->copy(out + i * k->size, in[i], err);
+		*n_items += status == ENRT_OK;
+	}
+	if (status == ENRT_OK && !copy_string(next, cursor)) {
+		status = no_memory(err);
+	}
+
+	if (status != ENRT_OK) {
+		free_items(k, out, *n_items);
+		*n_items = 0;
+		return status;
+	}
+	*items = out;
+	return ENRT_OK;
+}
+
 /* ------------------------------------------------------------------ */
 /* Tokens                                                              */
 
@@ -816,25 +956,53 @@ copy_active(enrt_introspection *out, const Enrt__V1__IntrospectReply *in)
 	           &out->scopes, &out->n_scopes, in->scopes, in->n_scopes);
 }
 
-/* An inactive answer carries nothing else, whatever the reply holds. */
+static void
+clear_introspection(enrt_introspection *r)
+{
+	free(r->token_id);
+	free(r->app_id);
+	free(r->subject);
+	free_strings(r->scopes, r->n_scopes);
+	memset(r, 0, sizeof(*r));
+}
+
+/*
+ * An inactive answer carries nothing else, whatever the reply holds; a
+ * NULL reply is an inactive answer made here.
+ */
+static enrt_status
+fill_introspection(enrt_introspection *out,
+    const Enrt__V1__IntrospectReply *in, enrt_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (in == NULL || !in->active) {
+		return ENRT_OK;
+	}
+	if (!known_kind((int)in->kind)) {
+		return fail(err, ENRT_INTERNAL,
+		    "introspect reply carries unknown token kind %d",
+		    (int)in->kind);
+	}
+	if (!copy_active(out, in)) {
+		clear_introspection(out);
+		return no_memory(err);
+	}
+	return ENRT_OK;
+}
+
 static enrt_status
 copy_introspection(const Enrt__V1__IntrospectReply *in,
     enrt_introspection **out, enrt_error *err)
 {
 	enrt_introspection *r;
+	enrt_status status;
 
-	if (in != NULL && in->active && !known_kind((int)in->kind)) {
-		return fail(err, ENRT_INTERNAL,
-		    "introspect reply carries unknown token kind %d",
-		    (int)in->kind);
-	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		return no_memory(err);
 	}
-
-	if (in != NULL && in->active && !copy_active(r, in)) {
-		enrt_introspection_free(r);
-		return no_memory(err);
+	if ((status = fill_introspection(r, in, err)) != ENRT_OK) {
+		free(r);
+		return status;
 	}
 	*out = r;
 	return ENRT_OK;
@@ -882,15 +1050,166 @@ enrt_introspection_free(enrt_introspection *result)
 	if (result == NULL) {
 		return;
 	}
-	free(result->token_id);
-	free(result->app_id);
-	free(result->subject);
-	free_strings(result->scopes, result->n_scopes);
+	clear_introspection(result);
 	free(result);
 }
 
+/* The strings a batch request carries, in one buffer wiped on free. */
+typedef struct batch_values {
+	char **v;
+	char *buf;
+	size_t n;
+} batch_values;
+
+static void
+free_batch_values(batch_values *b)
+{
+	if (b->buf != NULL) {
+		sodium_memzero(b->buf, b->n * (ENRT_TOKEN_LEN + 1));
+	}
+	free(b->buf);
+	free(b->v);
+}
+
+/* A value that is not of a token's form goes as "", in its place. */
+static bool
+make_batch_values(
+    batch_values *b, const char *const *tokens, const size_t *lens, size_t n)
+{
+	b->n = n;
+	b->v = calloc(n, sizeof(*b->v));
+	b->buf = calloc(n, ENRT_TOKEN_LEN + 1);
+	if (b->v == NULL || b->buf == NULL) {
+		return false;
+	}
+
+	for (size_t i = 0; i < n; i++) {
+		size_t len = lens != NULL ? lens[i] : strlen(tokens[i]);
+
+		b->v[i] = b->buf + i * (ENRT_TOKEN_LEN + 1);
+		if (enrt_token_check(tokens[i], len)) {
+			memcpy(b->v[i], tokens[i], ENRT_TOKEN_LEN);
+		}
+	}
+	return true;
+}
+
 static enrt_status
-revoke(enrt_client *client, Enrt__V1__RevokeRequest *op, enrt_error *err)
+copy_batch(const Enrt__V1__IntrospectBatchReply *in, size_t n,
+    enrt_introspection_batch **out, enrt_error *err)
+{
+	enrt_introspection_batch *b;
+	enrt_status status = ENRT_OK;
+
+	if (in->n_answers != n) {
+		return fail(err, ENRT_INTERNAL,
+		    "batch reply carries %zu answers for %zu tokens",
+		    in->n_answers, n);
+	}
+	if ((b = calloc(1, sizeof(*b))) == NULL ||
+	    (n > 0 && (b->answers = calloc(n, sizeof(*b->answers))) == NULL)) {
+		free(b);
+		return no_memory(err);
+	}
+
+	for (size_t i = 0; status == ENRT_OK && i < n; i++) {
+		status =
+		    fill_introspection(&b->answers[i], in->answers[i], err);
+		b->n_answers += status == ENRT_OK;
+	}
+	if (status != ENRT_OK) {
+		enrt_introspection_batch_free(b);
+		return status;
+	}
+	*out = b;
+	return ENRT_OK;
+}
+
+static enrt_status
+check_batch(
+    const char *fn, const char *const *tokens, size_t n, enrt_error *err)
+{
+	if (n > ENRT_BATCH_MAX) {
+		return fail(err, ENRT_INVALID_ARGUMENT,
+		    "%s: tokens: at most %d in one batch, got %zu", fn,
+		    ENRT_BATCH_MAX, n);
+	}
+	if (!strings_present(tokens, n)) {
+		return null_argument(err, fn, "tokens and each token");
+	}
+	return ENRT_OK;
+}
+
+static enrt_status
+send_batch(enrt_client *client, const batch_values *b,
+    enrt_introspection_batch **batch, enrt_error *err)
+{
+	pb_request req = ENRT__V1__REQUEST__INIT;
+	Enrt__V1__IntrospectBatchRequest op =
+	    ENRT__V1__INTROSPECT_BATCH_REQUEST__INIT;
+	pb_reply *reply;
+	enrt_status status;
+
+	op.tokens = b->v;
+	op.n_tokens = b->n;
+	req.op_case = ENRT__V1__REQUEST__OP_INTROSPECT_BATCH;
+	req.introspect_batch = &op;
+	status = call(client, &req, ENRT__V1__REPLY__RESULT_INTROSPECT_BATCH,
+	    &reply, err);
+	if (status == ENRT_OK) {
+		status = copy_batch(reply->introspect_batch, b->n, batch, err);
+	}
+	free_reply(reply);
+	return status;
+}
+
+enrt_status
+enrt_introspect_batch(enrt_client *client, const char *const *tokens,
+    const size_t *lens, size_t n, enrt_introspection_batch **batch,
+    enrt_error *err)
+{
+	const char *fn = "enrt_introspect_batch";
+	batch_values b = {0};
+	enrt_status status;
+
+	if (client == NULL || batch == NULL) {
+		return null_argument(err, fn, "client, batch");
+	}
+	*batch = NULL;
+	if ((status = check_batch(fn, tokens, n, err)) != ENRT_OK) {
+		return status;
+	}
+	if (n == 0) {
+		*batch = calloc(1, sizeof(**batch));
+		return *batch != NULL ? succeed(err) : no_memory(err);
+	}
+
+	if (!make_batch_values(&b, tokens, lens, n)) {
+		status = no_memory(err);
+	} else {
+		status = send_batch(client, &b, batch, err);
+	}
+	free_batch_values(&b);
+	return status == ENRT_OK ? succeed(err) : status;
+}
+
+void
+enrt_introspection_batch_free(enrt_introspection_batch *batch)
+{
+	if (batch == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < batch->n_answers; i++) {
+		clear_introspection(&batch->answers[i]);
+	}
+	free(batch->answers);
+	free(batch);
+}
+
+/* *revoked, when not NULL, gets how many tokens the call revoked. */
+static enrt_status
+revoke(enrt_client *client, Enrt__V1__RevokeRequest *op, uint32_t *revoked,
+    enrt_error *err)
 {
 	pb_request req = ENRT__V1__REQUEST__INIT;
 	pb_reply *reply;
@@ -900,6 +1219,9 @@ revoke(enrt_client *client, Enrt__V1__RevokeRequest *op, enrt_error *err)
 	req.revoke = op;
 	status =
 	    call(client, &req, ENRT__V1__REPLY__RESULT_REVOKE, &reply, err);
+	if (status == ENRT_OK && revoked != NULL) {
+		*revoked = reply->revoke->revoked;
+	}
 	free_reply(reply);
 	return status == ENRT_OK ? succeed(err) : status;
 }
@@ -915,7 +1237,7 @@ enrt_revoke_id(enrt_client *client, const char *token_id, enrt_error *err)
 	}
 	op.target_case = ENRT__V1__REVOKE_REQUEST__TARGET_TOKEN_ID;
 	op.token_id = (char *)token_id;
-	return revoke(client, &op, err);
+	return revoke(client, &op, NULL, err);
 }
 
 /*
@@ -942,39 +1264,60 @@ enrt_revoke_value(
 	value[ENRT_TOKEN_LEN] = '\0';
 	op.target_case = ENRT__V1__REVOKE_REQUEST__TARGET_TOKEN_VALUE;
 	op.token_value = value;
-	status = revoke(client, &op, err);
+	status = revoke(client, &op, NULL, err);
 	sodium_memzero(value, sizeof(value));
 	return status;
 }
+
+enrt_status
+enrt_revoke_user(enrt_client *client, const char *user_id, uint32_t *revoked,
+    enrt_error *err)
+{
+	Enrt__V1__RevokeRequest op = ENRT__V1__REVOKE_REQUEST__INIT;
+
+	if (client == NULL || user_id == NULL) {
+		return null_argument(
+		    err, "enrt_revoke_user", "client, user_id");
+	}
+	op.target_case = ENRT__V1__REVOKE_REQUEST__TARGET_USER_ID;
+	op.user_id = (char *)user_id;
+	return revoke(client, &op, revoked, err);
+}
+
+static enrt_status
+copy_token_item(void *out, const void *in, enrt_error *err)
+{
+	return copy_token(out, in, err);
+}
+
+static void
+clear_token_item(void *item)
+{
+	clear_token(item);
+}
+
+static const item_kind token_items = {
+    sizeof(enrt_token), copy_token_item, clear_token_item};
 
 static enrt_status
 copy_token_page(const Enrt__V1__ListTokensReply *in, enrt_token_page **out,
     enrt_error *err)
 {
 	enrt_token_page *page;
-	enrt_status status = ENRT_OK;
+	enrt_status status;
+	void *items;
 
 	if ((page = calloc(1, sizeof(*page))) == NULL) {
 		return no_memory(err);
 	}
-	if (in->n_tokens > 0 && (page->tokens = calloc(in->n_tokens,
-	                             sizeof(enrt_token))) == NULL) {
-		status = no_memory(err);
-	}
-
-	for (size_t i = 0; status == ENRT_OK && i < in->n_tokens; i++) {
-		status = copy_token(&page->tokens[i], in->tokens[i], err);
-		page->n_tokens += status == ENRT_OK;
-	}
-	if (status == ENRT_OK &&
-	    !copy_string(&page->next_cursor, in->next_cursor)) {
-		status = no_memory(err);
-	}
-
+	status = copy_page(&token_items, (void *const *)in->tokens,
+	    in->n_tokens, in->next_cursor, &items, &page->n_tokens,
+	    &page->next_cursor, err);
 	if (status != ENRT_OK) {
-		enrt_token_page_free(page);
+		free(page);
 		return status;
 	}
+	page->tokens = items;
 	*out = page;
 	return ENRT_OK;
 }
@@ -1019,10 +1362,7 @@ enrt_token_page_free(enrt_token_page *page)
 	if (page == NULL) {
 		return;
 	}
-	for (size_t i = 0; i < page->n_tokens; i++) {
-		clear_token(&page->tokens[i]);
-	}
-	free(page->tokens);
+	free_items(&token_items, page->tokens, page->n_tokens);
 	free(page->next_cursor);
 	free(page);
 }
@@ -1174,56 +1514,52 @@ enrt_app_free(enrt_app *app)
 }
 
 static enrt_status
+copy_app_item(void *out, const void *in, enrt_error *err)
+{
+	return copy_app(out, in, err);
+}
+
+static void
+clear_app_item(void *item)
+{
+	clear_app(item);
+}
+
+static const item_kind app_items = {
+    sizeof(enrt_app), copy_app_item, clear_app_item};
+
+static enrt_status
 copy_app_page(
     const Enrt__V1__ListAppsReply *in, enrt_app_page **out, enrt_error *err)
 {
 	enrt_app_page *page;
-	enrt_status status = ENRT_OK;
+	enrt_status status;
+	void *items;
 
 	if ((page = calloc(1, sizeof(*page))) == NULL) {
 		return no_memory(err);
 	}
-	if (in->n_apps > 0 &&
-	    (page->apps = calloc(in->n_apps, sizeof(enrt_app))) == NULL) {
-		status = no_memory(err);
-	}
-
-	for (size_t i = 0; status == ENRT_OK && i < in->n_apps; i++) {
-		status = copy_app(&page->apps[i], in->apps[i], err);
-		page->n_apps += status == ENRT_OK;
-	}
-	if (status == ENRT_OK &&
-	    !copy_string(&page->next_cursor, in->next_cursor)) {
-		status = no_memory(err);
-	}
-
+	status = copy_page(&app_items, (void *const *)in->apps, in->n_apps,
+	    in->next_cursor, &items, &page->n_apps, &page->next_cursor, err);
 	if (status != ENRT_OK) {
-		enrt_app_page_free(page);
+		free(page);
 		return status;
 	}
+	page->apps = items;
 	*out = page;
 	return ENRT_OK;
 }
 
-enrt_status
-enrt_app_list(enrt_client *client, const char *cursor, uint32_t page_size,
+static enrt_status
+list_apps(enrt_client *client, Enrt__V1__ListAppsRequest *op,
     enrt_app_page **page, enrt_error *err)
 {
 	pb_request req = ENRT__V1__REQUEST__INIT;
-	Enrt__V1__ListAppsRequest op = ENRT__V1__LIST_APPS_REQUEST__INIT;
 	pb_reply *reply;
 	enrt_status status;
 
-	if (client == NULL || page == NULL) {
-		return null_argument(err, "enrt_app_list", "client, page");
-	}
-	*page = NULL;
-
-	op.has_page_size = page_size != 0;
-	op.page_size = page_size;
-	op.page_cursor = (char *)cursor;
 	req.op_case = ENRT__V1__REQUEST__OP_LIST_APPS;
-	req.list_apps = &op;
+	req.list_apps = op;
 	status =
 	    call(client, &req, ENRT__V1__REPLY__RESULT_LIST_APPS, &reply, err);
 	if (status == ENRT_OK) {
@@ -1233,16 +1569,553 @@ enrt_app_list(enrt_client *client, const char *cursor, uint32_t page_size,
 	return status == ENRT_OK ? succeed(err) : status;
 }
 
+enrt_status
+enrt_app_list(enrt_client *client, const char *cursor, uint32_t page_size,
+    enrt_app_page **page, enrt_error *err)
+{
+	Enrt__V1__ListAppsRequest op = ENRT__V1__LIST_APPS_REQUEST__INIT;
+
+	if (client == NULL || page == NULL) {
+		return null_argument(err, "enrt_app_list", "client, page");
+	}
+	*page = NULL;
+
+	op.has_page_size = page_size != 0;
+	op.page_size = page_size;
+	op.page_cursor = (char *)cursor;
+	return list_apps(client, &op, page, err);
+}
+
+enrt_status
+enrt_app_list_eligible(enrt_client *client, const char *cursor,
+    uint32_t page_size, enrt_app_page **page, enrt_error *err)
+{
+	Enrt__V1__ListAppsRequest op = ENRT__V1__LIST_APPS_REQUEST__INIT;
+
+	if (client == NULL || page == NULL) {
+		return null_argument(
+		    err, "enrt_app_list_eligible", "client, page");
+	}
+	*page = NULL;
+
+	op.has_page_size = page_size != 0;
+	op.page_size = page_size;
+	op.page_cursor = (char *)cursor;
+	op.has_eligible = 1;
+	op.eligible = 1;
+	return list_apps(client, &op, page, err);
+}
+
 void
 enrt_app_page_free(enrt_app_page *page)
 {
 	if (page == NULL) {
 		return;
 	}
-	for (size_t i = 0; i < page->n_apps; i++) {
-		clear_app(&page->apps[i]);
+	free_items(&app_items, page->apps, page->n_apps);
+	free(page->next_cursor);
+	free(page);
+}
+
+/* ------------------------------------------------------------------ */
+/* Callers                                                             */
+
+static bool
+known_role(int role)
+{
+	return role >= ENRT_ROLE_INTROSPECT && role <= ENRT_ROLE_ADMIN;
+}
+
+static void
+clear_caller(void *item)
+{
+	enrt_caller *c = item;
+
+	free(c->id);
+	free(c->name);
+	free_strings(c->app_ids, c->n_app_ids);
+	memset(c, 0, sizeof(*c));
+}
+
+static enrt_status
+copy_caller(void *item, const void *record, enrt_error *err)
+{
+	const Enrt__V1__CallerRecord *in = record;
+	enrt_caller *out = item;
+
+	memset(out, 0, sizeof(*out));
+	if (!known_role((int)in->role)) {
+		return fail(err, ENRT_INTERNAL,
+		    "reply carries a caller of unknown role %d",
+		    (int)in->role);
 	}
-	free(page->apps);
+
+	out->role = (enrt_role)in->role;
+	out->created_at = in->created_at;
+	out->revoked = in->has_revoked_at;
+	out->revoked_at = in->revoked_at;
+	if (!copy_string(&out->id, in->id) ||
+	    !copy_string(&out->name, in->name) ||
+	    !copy_strings(
+	        &out->app_ids, &out->n_app_ids, in->app_ids, in->n_app_ids)) {
+		clear_caller(out);
+		return no_memory(err);
+	}
+	return ENRT_OK;
+}
+
+static const item_kind caller_items = {
+    sizeof(enrt_caller), copy_caller, clear_caller};
+
+static enrt_status
+copy_added(const Enrt__V1__AddCallerReply *in, enrt_caller_added **out,
+    enrt_error *err)
+{
+	enrt_caller_added *added;
+	enrt_status status;
+
+	if (in->caller == NULL || in->credential == NULL ||
+	    !enrt_credential_check(in->credential, strlen(in->credential))) {
+		return fail(err, ENRT_INTERNAL,
+		    "add caller reply carries no well-formed credential");
+	}
+	if ((added = calloc(1, sizeof(*added))) == NULL) {
+		return no_memory(err);
+	}
+
+	status = copy_caller(&added->caller, in->caller, err);
+	if (status == ENRT_OK &&
+	    !copy_string(&added->credential, in->credential)) {
+		status = no_memory(err);
+	}
+	if (status != ENRT_OK) {
+		enrt_caller_added_free(added);
+		return status;
+	}
+	*out = added;
+	return ENRT_OK;
+}
+
+enrt_status
+enrt_caller_add(enrt_client *client, const char *name, enrt_role role,
+    const char *const *app_ids, size_t n_app_ids, enrt_caller_added **added,
+    enrt_error *err)
+{
+	pb_request req = ENRT__V1__REQUEST__INIT;
+	Enrt__V1__AddCallerRequest op = ENRT__V1__ADD_CALLER_REQUEST__INIT;
+	pb_reply *reply;
+	enrt_status status;
+
+	if (client == NULL || added == NULL) {
+		return null_argument(err, "enrt_caller_add", "client, added");
+	}
+	*added = NULL;
+	if (!strings_present(app_ids, n_app_ids)) {
+		return null_argument(err, "enrt_caller_add", "app_ids");
+	}
+
+	op.name = (char *)name;
+	op.has_role = 1;
+	op.role = (Enrt__V1__Role)role;
+	op.app_ids = (char **)app_ids;
+	op.n_app_ids = n_app_ids;
+	req.op_case = ENRT__V1__REQUEST__OP_ADD_CALLER;
+	req.add_caller = &op;
+	status = call(
+	    client, &req, ENRT__V1__REPLY__RESULT_ADD_CALLER, &reply, err);
+	if (status == ENRT_OK) {
+		status = copy_added(reply->add_caller, added, err);
+	}
+	free_reply(reply);
+	return status == ENRT_OK ? succeed(err) : status;
+}
+
+void
+enrt_caller_added_free(enrt_caller_added *added)
+{
+	if (added == NULL) {
+		return;
+	}
+	wipe_string(added->credential);
+	free(added->credential);
+	clear_caller(&added->caller);
+	free(added);
+}
+
+static enrt_status
+copy_caller_page(const Enrt__V1__ListCallersReply *in, enrt_caller_page **out,
+    enrt_error *err)
+{
+	enrt_caller_page *page;
+	enrt_status status;
+	void *items;
+
+	if ((page = calloc(1, sizeof(*page))) == NULL) {
+		return no_memory(err);
+	}
+	status = copy_page(&caller_items, (void *const *)in->callers,
+	    in->n_callers, in->next_cursor, &items, &page->n_callers,
+	    &page->next_cursor, err);
+	if (status != ENRT_OK) {
+		free(page);
+		return status;
+	}
+	page->callers = items;
+	*out = page;
+	return ENRT_OK;
+}
+
+enrt_status
+enrt_caller_list(enrt_client *client, const char *cursor, uint32_t page_size,
+    enrt_caller_page **page, enrt_error *err)
+{
+	pb_request req = ENRT__V1__REQUEST__INIT;
+	Enrt__V1__ListCallersRequest op = ENRT__V1__LIST_CALLERS_REQUEST__INIT;
+	pb_reply *reply;
+	enrt_status status;
+
+	if (client == NULL || page == NULL) {
+		return null_argument(err, "enrt_caller_list", "client, page");
+	}
+	*page = NULL;
+
+	op.has_page_size = page_size != 0;
+	op.page_size = page_size;
+	op.page_cursor = (char *)cursor;
+	req.op_case = ENRT__V1__REQUEST__OP_LIST_CALLERS;
+	req.list_callers = &op;
+	status = call(
+	    client, &req, ENRT__V1__REPLY__RESULT_LIST_CALLERS, &reply, err);
+	if (status == ENRT_OK) {
+		status = copy_caller_page(reply->list_callers, page, err);
+	}
+	free_reply(reply);
+	return status == ENRT_OK ? succeed(err) : status;
+}
+
+void
+enrt_caller_page_free(enrt_caller_page *page)
+{
+	if (page == NULL) {
+		return;
+	}
+	free_items(&caller_items, page->callers, page->n_callers);
+	free(page->next_cursor);
+	free(page);
+}
+
+enrt_status
+enrt_caller_revoke(enrt_client *client, const char *caller_id, enrt_error *err)
+{
+	pb_request req = ENRT__V1__REQUEST__INIT;
+	Enrt__V1__RevokeCallerRequest op =
+	    ENRT__V1__REVOKE_CALLER_REQUEST__INIT;
+	pb_reply *reply;
+	enrt_status status;
+
+	if (client == NULL || caller_id == NULL) {
+		return null_argument(
+		    err, "enrt_caller_revoke", "client, caller_id");
+	}
+
+	op.id = (char *)caller_id;
+	req.op_case = ENRT__V1__REQUEST__OP_REVOKE_CALLER;
+	req.revoke_caller = &op;
+	status =
+	    call(client, &req, ENRT__V1__REPLY__RESULT_CALLER, &reply, err);
+	free_reply(reply);
+	return status == ENRT_OK ? succeed(err) : status;
+}
+
+/* ------------------------------------------------------------------ */
+/* Users                                                               */
+
+static void
+clear_user(void *item)
+{
+	enrt_user *u = item;
+
+	free(u->id);
+	free(u->display_name);
+	memset(u, 0, sizeof(*u));
+}
+
+static enrt_status
+copy_user(void *item, const void *record, enrt_error *err)
+{
+	const Enrt__V1__UserRecord *in = record;
+	enrt_user *out = item;
+
+	memset(out, 0, sizeof(*out));
+	out->admin = in->admin;
+	out->enabled = in->enabled;
+	out->created_at = in->created_at;
+	out->has_last_seen_at = in->has_last_seen_at;
+	out->last_seen_at = in->last_seen_at;
+	if (!copy_string(&out->id, in->id) ||
+	    !copy_string(&out->display_name, in->display_name)) {
+		clear_user(out);
+		return no_memory(err);
+	}
+	return ENRT_OK;
+}
+
+static const item_kind user_items = {sizeof(enrt_user), copy_user, clear_user};
+
+static enrt_status
+copy_user_page(
+    const Enrt__V1__ListUsersReply *in, enrt_user_page **out, enrt_error *err)
+{
+	enrt_user_page *page;
+	enrt_status status;
+	void *items;
+
+	if ((page = calloc(1, sizeof(*page))) == NULL) {
+		return no_memory(err);
+	}
+	status = copy_page(&user_items, (void *const *)in->users, in->n_users,
+	    in->next_cursor, &items, &page->n_users, &page->next_cursor, err);
+	if (status != ENRT_OK) {
+		free(page);
+		return status;
+	}
+	page->users = items;
+	*out = page;
+	return ENRT_OK;
+}
+
+enrt_status
+enrt_user_list(enrt_client *client, const char *cursor, uint32_t page_size,
+    enrt_user_page **page, enrt_error *err)
+{
+	pb_request req = ENRT__V1__REQUEST__INIT;
+	Enrt__V1__ListUsersRequest op = ENRT__V1__LIST_USERS_REQUEST__INIT;
+	pb_reply *reply;
+	enrt_status status;
+
+	if (client == NULL || page == NULL) {
+		return null_argument(err, "enrt_user_list", "client, page");
+	}
+	*page = NULL;
+
+	op.has_page_size = page_size != 0;
+	op.page_size = page_size;
+	op.page_cursor = (char *)cursor;
+	req.op_case = ENRT__V1__REQUEST__OP_LIST_USERS;
+	req.list_users = &op;
+	status = call(
+	    client, &req, ENRT__V1__REPLY__RESULT_LIST_USERS, &reply, err);
+	if (status == ENRT_OK) {
+		status = copy_user_page(reply->list_users, page, err);
+	}
+	free_reply(reply);
+	return status == ENRT_OK ? succeed(err) : status;
+}
+
+void
+enrt_user_page_free(enrt_user_page *page)
+{
+	if (page == NULL) {
+		return;
+	}
+	free_items(&user_items, page->users, page->n_users);
+	free(page->next_cursor);
+	free(page);
+}
+
+/* A user for the caller of enrt_user_set, unless it asked for none. */
+static enrt_status
+give_user(const Enrt__V1__UserRecord *in, enrt_user **out, enrt_error *err)
+{
+	enrt_user *u;
+	enrt_status status;
+
+	if (out == NULL) {
+		return ENRT_OK;
+	}
+	if ((u = calloc(1, sizeof(*u))) == NULL) {
+		return no_memory(err);
+	}
+	if ((status = copy_user(u, in, err)) != ENRT_OK) {
+		free(u);
+		return status;
+	}
+	*out = u;
+	return ENRT_OK;
+}
+
+enrt_status
+enrt_user_set(enrt_client *client, const char *user_id, bool set_admin,
+    bool admin, bool set_enabled, bool enabled, enrt_user **user,
+    enrt_error *err)
+{
+	pb_request req = ENRT__V1__REQUEST__INIT;
+	Enrt__V1__SetUserRequest op = ENRT__V1__SET_USER_REQUEST__INIT;
+	pb_reply *reply;
+	enrt_status status;
+
+	if (client == NULL || user_id == NULL) {
+		return null_argument(err, "enrt_user_set", "client, user_id");
+	}
+	if (user != NULL) {
+		*user = NULL;
+	}
+
+	op.id = (char *)user_id;
+	op.has_admin = set_admin;
+	op.admin = admin;
+	op.has_enabled = set_enabled;
+	op.enabled = enabled;
+	req.op_case = ENRT__V1__REQUEST__OP_SET_USER;
+	req.set_user = &op;
+	status = call(client, &req, ENRT__V1__REPLY__RESULT_USER, &reply, err);
+	if (status == ENRT_OK) {
+		status = give_user(reply->user, user, err);
+	}
+	free_reply(reply);
+	return status == ENRT_OK ? succeed(err) : status;
+}
+
+void
+enrt_user_free(enrt_user *user)
+{
+	if (user == NULL) {
+		return;
+	}
+	clear_user(user);
+	free(user);
+}
+
+enrt_status
+enrt_user_delete(enrt_client *client, const char *user_id, uint32_t *revoked,
+    enrt_error *err)
+{
+	pb_request req = ENRT__V1__REQUEST__INIT;
+	Enrt__V1__DeleteUserRequest op = ENRT__V1__DELETE_USER_REQUEST__INIT;
+	pb_reply *reply;
+	enrt_status status;
+
+	if (client == NULL || user_id == NULL) {
+		return null_argument(
+		    err, "enrt_user_delete", "client, user_id");
+	}
+
+	op.id = (char *)user_id;
+	req.op_case = ENRT__V1__REQUEST__OP_DELETE_USER;
+	req.delete_user = &op;
+	status = call(
+	    client, &req, ENRT__V1__REPLY__RESULT_DELETE_USER, &reply, err);
+	if (status == ENRT_OK && revoked != NULL) {
+		*revoked = reply->delete_user->revoked;
+	}
+	free_reply(reply);
+	return status == ENRT_OK ? succeed(err) : status;
+}
+
+/* ------------------------------------------------------------------ */
+/* Audit                                                               */
+
+static void
+clear_event(void *item)
+{
+	enrt_audit_event *ev = item;
+
+	free(ev->caller_id);
+	free(ev->acting_user);
+	free(ev->action);
+	free(ev->target_id);
+	memset(ev, 0, sizeof(*ev));
+}
+
+static enrt_status
+copy_event(void *item, const void *record, enrt_error *err)
+{
+	const Enrt__V1__AuditEvent *in = record;
+	enrt_audit_event *out = item;
+
+	memset(out, 0, sizeof(*out));
+	if (!known_status((int)in->outcome)) {
+		return fail(err, ENRT_INTERNAL,
+		    "reply carries an audit event of unknown outcome %d",
+		    (int)in->outcome);
+	}
+
+	out->time = in->time;
+	out->outcome = (enrt_status)in->outcome;
+	if (!copy_string(&out->caller_id, in->caller_id) ||
+	    !copy_string(&out->acting_user, in->acting_user) ||
+	    !copy_string(&out->action, in->action) ||
+	    !copy_string(&out->target_id, in->target_id)) {
+		clear_event(out);
+		return no_memory(err);
+	}
+	return ENRT_OK;
+}
+
+static const item_kind event_items = {
+    sizeof(enrt_audit_event), copy_event, clear_event};
+
+static enrt_status
+copy_audit_page(
+    const Enrt__V1__ListAuditReply *in, enrt_audit_page **out, enrt_error *err)
+{
+	enrt_audit_page *page;
+	enrt_status status;
+	void *items;
+
+	if ((page = calloc(1, sizeof(*page))) == NULL) {
+		return no_memory(err);
+	}
+	status = copy_page(&event_items, (void *const *)in->events,
+	    in->n_events, in->next_cursor, &items, &page->n_events,
+	    &page->next_cursor, err);
+	if (status != ENRT_OK) {
+		free(page);
+		return status;
+	}
+	page->events = items;
+	*out = page;
+	return ENRT_OK;
+}
+
+enrt_status
+enrt_audit_list(enrt_client *client, bool has_since, int64_t since,
+    const char *cursor, uint32_t page_size, enrt_audit_page **page,
+    enrt_error *err)
+{
+	pb_request req = ENRT__V1__REQUEST__INIT;
+	Enrt__V1__ListAuditRequest op = ENRT__V1__LIST_AUDIT_REQUEST__INIT;
+	pb_reply *reply;
+	enrt_status status;
+
+	if (client == NULL || page == NULL) {
+		return null_argument(err, "enrt_audit_list", "client, page");
+	}
+	*page = NULL;
+
+	op.has_since = has_since;
+	op.since = since;
+	op.has_page_size = page_size != 0;
+	op.page_size = page_size;
+	op.page_cursor = (char *)cursor;
+	req.op_case = ENRT__V1__REQUEST__OP_LIST_AUDIT;
+	req.list_audit = &op;
+	status = call(
+	    client, &req, ENRT__V1__REPLY__RESULT_LIST_AUDIT, &reply, err);
+	if (status == ENRT_OK) {
+		status = copy_audit_page(reply->list_audit, page, err);
+	}
+	free_reply(reply);
+	return status == ENRT_OK ? succeed(err) : status;
+}
+
+void
+enrt_audit_page_free(enrt_audit_page *page)
+{
+	if (page == NULL) {
+		return;
+	}
+	free_items(&event_items, page->events, page->n_events);
 	free(page->next_cursor);
 	free(page);
 }
