@@ -238,9 +238,12 @@ unit_seconds(char unit)
 	}
 }
 
-/* 1 to 9 digits then one unit letter: at most 999999999 days. */
+/*
+ * A duration: 1 to 9 digits then one unit letter, at least 1 (at most
+ * 999999999 days), in seconds.
+ */
 static bool
-parse_relative(const char *text, int64_t now, int64_t *out)
+parse_duration(const char *text, int64_t *out)
 {
 	size_t len = strlen(text);
 	int64_t count = 0;
@@ -255,11 +258,23 @@ parse_relative(const char *text, int64_t now, int64_t *out)
 		}
 		count = count * 10 + (text[i] - '0');
 	}
-
-	if (count < 1 || now < 0 || count * unit > ENRT_TIME_MAX - now) {
+	if (count < 1) {
 		return false;
 	}
-	*out = now + count * unit;
+	*out = count * unit;
+	return true;
+}
+
+static bool
+parse_relative(const char *text, int64_t now, int64_t *out)
+{
+	int64_t secs;
+
+	if (!parse_duration(text, &secs) || now < 0 ||
+	    secs > ENRT_TIME_MAX - now) {
+		return false;
+	}
+	*out = now + secs;
 	return true;
 }
 
@@ -275,6 +290,21 @@ cli_time_parse_expiry(const char *text, int64_t now, bool *never, int64_t *out)
 		return true;
 	}
 	return false;
+}
+
+bool
+cli_time_parse_since(const char *text, int64_t now, int64_t *out)
+{
+	int64_t secs;
+
+	if (parse_duration(text, &secs)) {
+		if (now < 0 || now > ENRT_TIME_MAX || secs > now) {
+			return false;
+		}
+		*out = now - secs;
+		return true;
+	}
+	return cli_time_parse(text, out);
 }
 
 /* ------------------------------------------------------------------ */

@@ -34,6 +34,14 @@ bool cli_time_parse_expiry(
     const char *text, int64_t now, bool *never, int64_t *out);
 
 /*
+ * Parses the value of --since: an RFC 3339 date-time as above, or a
+ * whole number of days, hours or minutes before now ("30d", "1h",
+ * "45m", at least 1).  Returns false, leaving *out alone, on anything
+ * else or when the instant would fall before 1970.
+ */
+bool cli_time_parse_since(const char *text, int64_t now, int64_t *out);
+
+/*
  * Writes t as "YYYY-MM-DDTHH:MM:SSZ" into out.  Returns false, writing
  * an empty string, when t is before 1970 or after ENRT_TIME_MAX.
  */

@@ -227,6 +227,62 @@ expiry_rejects_instants_past_year_9999(void **state)
 }
 
 static void
+expect_since_reject(const char *text)
+{
+	int64_t t = 42;
+
+	if (cli_time_parse_since(text, NOW, &t)) {
+		fail_msg("accepted %s as %lld", text, (long long)t);
+	}
+	assert_int_equal(t, 42);
+}
+
+static void
+since_subtracts_relative_durations_from_now(void **state)
+{
+	int64_t t = 0;
+
+	assert_true(cli_time_parse_since("1h", NOW, &t));
+	assert_int_equal(t, NOW - 3600);
+	assert_true(cli_time_parse_since("30d", NOW, &t));
+	assert_int_equal(t, NOW - 30 * 86400);
+	assert_true(cli_time_parse_since("45m", NOW, &t));
+	assert_int_equal(t, NOW - 45 * 60);
+	assert_true(cli_time_parse_since("22280d", NOW, &t));
+	assert_int_equal(t, 0);
+}
+
+static void
+since_accepts_rfc3339_times(void **state)
+{
+	int64_t t = 0;
+
+	assert_true(cli_time_parse_since("2030-12-31T23:00:00Z", NOW, &t));
+	assert_int_equal(t, NOW - 3600);
+	assert_true(
+	    cli_time_parse_since("2031-01-01T02:00:00+02:00", NOW, &t));
+	assert_int_equal(t, NOW);
+	/* A time after now is a fine start: it lists nothing yet. */
+	assert_true(cli_time_parse_since("2032-01-01T00:00:00Z", NOW, &t));
+	assert_int_equal(t, NOW + 365 * 86400);
+}
+
+static void
+since_rejects_other_forms_and_times_before_1970(void **state)
+{
+	expect_since_reject("");
+	expect_since_reject("0h");
+	expect_since_reject("1");
+	expect_since_reject("1s");
+	expect_since_reject("-1h");
+	expect_since_reject("never");
+	expect_since_reject("yesterday");
+	expect_since_reject("2031-02-30T00:00:00Z");
+	expect_since_reject("22281d");
+	expect_since_reject("999999999d");
+}
+
+static void
 format_gives_known_answers(void **state)
 {
 	expect_format(0, "1970-01-01T00:00:00Z");
@@ -287,6 +343,9 @@ main(void)
 	    cmocka_unit_test(expiry_accepts_rfc3339_times),
 	    cmocka_unit_test(expiry_rejects_other_forms),
 	    cmocka_unit_test(expiry_rejects_instants_past_year_9999),
+	    cmocka_unit_test(since_subtracts_relative_durations_from_now),
+	    cmocka_unit_test(since_accepts_rfc3339_times),
+	    cmocka_unit_test(since_rejects_other_forms_and_times_before_1970),
 	    cmocka_unit_test(format_gives_known_answers),
 	    cmocka_unit_test(format_rejects_instants_outside_the_range),
 	    cmocka_unit_test(format_agrees_with_gmtime_and_parse_inverts_it),
