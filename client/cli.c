@@ -3,15 +3,16 @@
  *
  * main parses the global flags, looks the subcommand up in the table
  * below and hands it the rest of the arguments; the subcommands live in
- * cli_app.c and cli_token.c, the helpers they share in cli_util.c, and
- * the output in cli_print.c.  Exit status: 0 on success; 1 with
- * "STATUS: message" on standard error when the server or the library
- * answers with an error; 2 with a usage line on standard error for bad
- * arguments.
+ * cli_app.c, cli_token.c and cli_admin.c (callers, users, audit), the
+ * helpers they share in cli_util.c, and the output in cli_print.c.
+ * Exit status: 0 on success; 1 with "STATUS: message" on standard error
+ * when the server or the library answers with an error; 2 with a usage
+ * line on standard error for bad arguments.
  *
- * Single-threaded.  A run owns one client handle, closed here.  Token
- * values are only ever read from standard input, never from the command
- * line, so that they do not show in the process list.
+ * Single-threaded.  A run owns one client handle, and with --as a view
+ * of it, both closed here.  Token values are only ever read from
+ * standard input, never from the command line, so that they do not show
+ * in the process list.
  */
 #include "cli.h"
 
@@ -61,7 +62,18 @@ print_global_help(void)
 	       "  --json                  print JSON for scripts\n"
 	       "  --timeout MS            time allowed for each request "
 	       "(default 10000)\n"
+	       "  --as USER_ID            act for this person in every call "
+	       "(portal callers)\n"
+	       "  --name DISPLAY          the person's display name (with "
+	       "--as)\n"
+	       "  --admin                 the person is an administrator "
+	       "(with --as)\n"
 	       "  --help                  print this help\n\n"
+	       "Global flags may also follow the command, except where the "
+	       "command has a\n"
+	       "flag of the same name (app create --name, user set --admin): "
+	       "give the\n"
+	       "person's --name and --admin before the command there.\n\n"
 	       "Commands:\n",
 	    DEFAULT_URL, DEFAULT_CREDENTIAL_FILE);
 	print_command_list(NULL);
@@ -102,7 +114,11 @@ static const struct cli_command commands[] = {
         "on or off\n",
         cli_app_update},
     {"app", "show", "APP_ID", "Print one app", "", cli_app_show},
-    {"app", "list", "", "Print every app", "", cli_app_list},
+    {"app", "list", "[--eligible]", "Print every app",
+        "  --eligible                  only the apps in which the person "
+        "of --as may\n"
+        "                              issue a pat\n",
+        cli_app_list},
     {"token", "issue",
         "--app APP_ID --kind pat|sat --expires TIME --scopes a,b,... "
         "[--description TEXT] [--owner USER_ID]",
@@ -120,15 +136,21 @@ static const struct cli_command commands[] = {
         "  --owner USER_ID             the owner of a pat issued by an "
         "admin\n",
         cli_token_issue},
-    {"token", "introspect", "< TOKEN",
+    {"token", "introspect", "< TOKEN | --batch < TOKENS",
         "Read a token from standard input and print whether it is "
         "active, as JSON",
-        "", cli_token_introspect},
-    {"token", "revoke", "TOKEN_ID | --value < TOKEN",
-        "Revoke a token by its id, or by its value read from standard "
-        "input",
+        "  --batch                     read one token per line, print one "
+        "answer per\n"
+        "                              line, in order (up to 128 per "
+        "request)\n",
+        cli_token_introspect},
+    {"token", "revoke", "TOKEN_ID | --value < TOKEN | --user USER_ID",
+        "Revoke a token by id or by value, or every token of a user",
         "  --value                     read the token's value from "
-        "standard input\n",
+        "standard input\n"
+        "  --user USER_ID              revoke every token of this user "
+        "and print how\n"
+        "                              many\n",
         cli_token_revoke},
     {"token", "list", "[--app APP_ID] [--owner USER_ID] [--all]",
         "List tokens (your own, or an app's with --app)",
@@ -136,6 +158,38 @@ static const struct cli_command commands[] = {
         "  --owner USER_ID             the tokens of this owner\n"
         "  --all                       expired and revoked tokens too\n",
         cli_token_list},
+    {"caller", "add",
+        "--name NAME --role introspect|portal|admin [--app APP_ID]...",
+        "Add a caller and print its credential once, then its metadata",
+        "  --name NAME                 the caller's name\n"
+        "  --role ROLE                 introspect, portal or admin\n"
+        "  --app APP_ID                an introspect caller sees only "
+        "the tokens of\n"
+        "                              these apps (repeat for more)\n",
+        cli_caller_add},
+    {"caller", "list", "", "Print every caller, never a credential", "",
+        cli_caller_list},
+    {"caller", "revoke", "CALLER_ID", "Revoke a caller's credential for good",
+        "", cli_caller_revoke},
+    {"user", "list", "", "Print every user", "", cli_user_list},
+    {"user", "set", "USER_ID [--admin|--no-admin] [--enable|--disable]",
+        "Change a user's flags and print the user",
+        "  --admin, --no-admin         make the user an administrator, "
+        "or not\n"
+        "  --enable, --disable         switch the user's tokens and "
+        "portal calls on\n"
+        "                              or off\n",
+        cli_user_set},
+    {"user", "delete", "USER_ID",
+        "Delete a user, revoke their tokens and print how many", "",
+        cli_user_delete},
+    {"audit", "list", "[--since TIME] [--limit N]",
+        "Print the audit log, oldest first",
+        "  --since TIME                from 2031-01-01T00:00:00Z (any RFC "
+        "3339 offset),\n"
+        "                              or 30d, 12h, 45m ago\n"
+        "  --limit N                   print at most N events\n",
+        cli_audit_list},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -215,6 +269,9 @@ enum {
 	GLOBAL_CREDENTIAL_FILE,
 	GLOBAL_JSON,
 	GLOBAL_TIMEOUT,
+	GLOBAL_AS,
+	GLOBAL_NAME,
+	GLOBAL_ADMIN,
 };
 
 const struct option cli_global_options[] = {
@@ -222,6 +279,9 @@ const struct option cli_global_options[] = {
     {"credential-file", required_argument, NULL, GLOBAL_CREDENTIAL_FILE},
     {"json", no_argument, NULL, GLOBAL_JSON},
     {"timeout", required_argument, NULL, GLOBAL_TIMEOUT},
+    {"as", required_argument, NULL, GLOBAL_AS},
+    {"name", required_argument, NULL, GLOBAL_NAME},
+    {"admin", no_argument, NULL, GLOBAL_ADMIN},
     {NULL, 0, NULL, 0},
 };
 
@@ -230,6 +290,9 @@ static const struct option global_options_with_help[] = {
     {"credential-file", required_argument, NULL, GLOBAL_CREDENTIAL_FILE},
     {"json", no_argument, NULL, GLOBAL_JSON},
     {"timeout", required_argument, NULL, GLOBAL_TIMEOUT},
+    {"as", required_argument, NULL, GLOBAL_AS},
+    {"name", required_argument, NULL, GLOBAL_NAME},
+    {"admin", no_argument, NULL, GLOBAL_ADMIN},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -257,12 +320,31 @@ url_flag(struct cli *cli, const char *value)
 	return CLI_PARSED;
 }
 
+/* The server checks the rest of the user id's form. */
+static int
+as_flag(struct cli *cli, const char *value)
+{
+	if (value[0] == '\0') {
+		return cli_usage_error(cli, "--as: expected a user id");
+	}
+	cli->as_user = value;
+	return CLI_PARSED;
+}
+
 int
 cli_global_flag(struct cli *cli, int flag, char *value)
 {
 	unsigned long ms;
 
 	switch (flag) {
+	case GLOBAL_AS:
+		return as_flag(cli, value);
+	case GLOBAL_NAME:
+		cli->as_name = value;
+		return CLI_PARSED;
+	case GLOBAL_ADMIN:
+		cli->as_admin = true;
+		return CLI_PARSED;
 	case GLOBAL_URL:
 		return url_flag(cli, value);
 	case GLOBAL_CREDENTIAL_FILE:
@@ -338,6 +420,9 @@ main(int argc, char **argv)
 	if (rc == CLI_PARSED) {
 		rc = dispatch(&cli, argc - optind, argv + optind);
 	}
-	enrt_client_close(cli.client);
+	if (cli.client != cli.conn) {
+		enrt_client_close(cli.client);
+	}
+	enrt_client_close(cli.conn);
 	return finish_output(rc);
 }

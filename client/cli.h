@@ -40,9 +40,13 @@ struct cli {
 	const char *url;
 	const char *credential_file;
 	bool json;
-	int timeout_ms; /* 0: the library's default */
+	int timeout_ms;      /* 0: the library's default */
+	const char *as_user; /* --as: the person every call acts for */
+	const char *as_name;
+	bool as_admin;
 	const struct cli_command *command;
-	enrt_client *client; /* opened by cli_connect, closed by main */
+	enrt_client *conn;   /* opened by cli_connect, closed by main */
+	enrt_client *client; /* what calls go through: conn, or its view */
 };
 
 /* The subcommands; argv[0] is the subcommand's name. */
@@ -54,11 +58,20 @@ int cli_token_issue(struct cli *cli, int argc, char **argv);
 int cli_token_introspect(struct cli *cli, int argc, char **argv);
 int cli_token_revoke(struct cli *cli, int argc, char **argv);
 int cli_token_list(struct cli *cli, int argc, char **argv);
+int cli_caller_add(struct cli *cli, int argc, char **argv);
+int cli_caller_list(struct cli *cli, int argc, char **argv);
+int cli_caller_revoke(struct cli *cli, int argc, char **argv);
+int cli_user_list(struct cli *cli, int argc, char **argv);
+int cli_user_set(struct cli *cli, int argc, char **argv);
+int cli_user_delete(struct cli *cli, int argc, char **argv);
+int cli_audit_list(struct cli *cli, int argc, char **argv);
 
 /*
- * The global flags (--url, --credential-file, --json, --timeout), which
- * every subcommand accepts too, after its name.  Their values start at
- * CLI_GLOBAL_FLAG_BASE; subcommands' own values stay below it.
+ * The global flags (--url, --credential-file, --json, --timeout, --as,
+ * --name, --admin), which every subcommand accepts too, after its name,
+ * unless it has a flag of the same name: after "app create", --name is
+ * the app's.  Their values start at CLI_GLOBAL_FLAG_BASE; subcommands'
+ * own values stay below it.
  */
 #define CLI_GLOBAL_FLAG_BASE 1000
 extern const struct option cli_global_options[];
@@ -91,7 +104,8 @@ typedef int (*cli_flag_fn)(struct cli *cli, void *args, int flag, char *value);
 
 /*
  * Parses a subcommand's flags with getopt_long; --help and -h print the
- * help.  Returns CLI_PARSED with optind at the first positional
+ * help.  Then checks the global flags as a whole (--name and --admin
+ * need --as).  Returns CLI_PARSED with optind at the first positional
  * argument, 0 after the help, or CLI_EXIT_USAGE.
  */
 int cli_parse_flags(struct cli *cli, int argc, char **argv,
@@ -126,8 +140,9 @@ int cli_scopes_flag(
     struct cli *cli, struct cli_list *l, const char *text, bool allow_empty);
 
 /*
- * Reads the credential file and opens cli->client.  The credential is
- * wiped once the library holds its own copy.
+ * Reads the credential file and opens cli->conn; cli->client is conn,
+ * or with --as a view of it that acts for that person.  The credential
+ * is wiped once the library holds its own copy.
  */
 int cli_connect(struct cli *cli);
 
@@ -136,6 +151,27 @@ int cli_connect(struct cli *cli);
  * one trailing "\n" or "\r\n" stripped and nothing else.
  */
 int cli_read_value(char buf[CLI_VALUE_MAX], size_t *len);
+
+/*
+ * Standard input read line by line with read(2), as cli_read_value
+ * reads one line; buf may hold secrets and is wiped by cli_lines_clear.
+ */
+struct cli_lines {
+	char buf[4096];
+	size_t start, end; /* the bytes read but not yet taken */
+	bool eof;
+};
+
+/*
+ * The next line into out: *got false at the end of input.  One
+ * trailing "\n" or "\r\n" is stripped; a line longer than
+ * CLI_VALUE_MAX - 1 bytes keeps that many (it cannot be a token) and
+ * the rest of it is skipped.
+ */
+int cli_lines_next(
+    struct cli_lines *r, char out[CLI_VALUE_MAX], size_t *len, bool *got);
+
+void cli_lines_clear(struct cli_lines *r);
 
 /* The pages of a listing, and the items of all of them in order. */
 struct cli_pages {

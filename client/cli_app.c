@@ -1,5 +1,6 @@
 /*
- * The app subcommands of the enrt CLI: create, update, show and list.
+ * The app subcommands of the enrt CLI: create, update, show and list
+ * (every app, or those where the person of --as may issue a PAT).
  *
  * Each parses its flags into the fields of enrt_app_params, calls
  * libenrt and prints the app or apps.  Runs on the CLI's only thread.
@@ -20,6 +21,7 @@ enum {
 	FLAG_MAX_LIFETIME,
 	FLAG_ENABLE,
 	FLAG_DISABLE,
+	FLAG_ELIGIBLE,
 };
 
 struct app_args {
@@ -263,8 +265,19 @@ cli_app_show(struct cli *cli, int argc, char **argv)
 /* ------------------------------------------------------------------ */
 /* Listing                                                             */
 
+static enrt_status
+list_page(struct cli *cli, bool eligible, const char *cursor,
+    enrt_app_page **page, enrt_error *err)
+{
+	if (eligible) {
+		return enrt_app_list_eligible(
+		    cli->client, cursor, 0, page, err);
+	}
+	return enrt_app_list(cli->client, cursor, 0, page, err);
+}
+
 static int
-fetch_apps(struct cli *cli, struct cli_pages *p)
+fetch_apps(struct cli *cli, bool eligible, struct cli_pages *p)
 {
 	const char *cursor = NULL;
 	enrt_app_page *page;
@@ -272,8 +285,7 @@ fetch_apps(struct cli *cli, struct cli_pages *p)
 	int rc = CLI_PARSED;
 
 	do {
-		if (enrt_app_list(cli->client, cursor, 0, &page, &err) !=
-		    ENRT_OK) {
+		if (list_page(cli, eligible, cursor, &page, &err) != ENRT_OK) {
 			return cli_status_error(&err);
 		}
 		if (!cli_pages_add(
@@ -287,14 +299,28 @@ fetch_apps(struct cli *cli, struct cli_pages *p)
 	return rc;
 }
 
+static int
+list_flag(struct cli *cli, void *args, int flag, char *value)
+{
+	*(bool *)args = true;
+	return CLI_PARSED;
+}
+
+static const struct option app_list_options[] = {
+    {"eligible", no_argument, NULL, FLAG_ELIGIBLE},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
 int
 cli_app_list(struct cli *cli, int argc, char **argv)
 {
 	struct cli_pages p = {0};
+	bool eligible = false;
 	int rc;
 
 	rc = cli_parse_flags(
-	    cli, argc, argv, cli_help_only_options, cli_no_flags, NULL);
+	    cli, argc, argv, app_list_options, list_flag, &eligible);
 	if (rc == CLI_PARSED) {
 		rc = cli_expect_positional(cli, argc, argv, 0, "");
 	}
@@ -302,7 +328,7 @@ cli_app_list(struct cli *cli, int argc, char **argv)
 		rc = cli_connect(cli);
 	}
 	if (rc == CLI_PARSED) {
-		rc = fetch_apps(cli, &p);
+		rc = fetch_apps(cli, eligible, &p);
 	}
 
 	if (rc == CLI_PARSED) {

@@ -2,9 +2,9 @@
  * Output of the enrt CLI: JSON documents built with jansson, and the
  * human forms, tables whose columns are as wide as their widest cell.
  *
- * Owns nothing between calls.  Runs on the CLI's only thread.  The one
- * document that holds a token value (the reply to an issue) is wiped
- * before it is freed.
+ * Owns nothing between calls.  Runs on the CLI's only thread.  The
+ * documents that hold a secret (the replies to an issue and to adding a
+ * caller) are wiped before they are freed.
  */
 #include "cli_print.h"
 #include "cli_time.h"
@@ -348,11 +348,11 @@ cli_print_apps(const enrt_app *const *apps, size_t n, bool json)
 /* ------------------------------------------------------------------ */
 /* Tokens                                                              */
 
-/* Wipes the value inside the document before it is freed. */
+/* Wipes the secret under key inside the document before it is freed. */
 static void
-wipe_token_value(json_t *doc)
+wipe_secret(json_t *doc, const char *key)
 {
-	json_t *value = json_object_get(doc, "token");
+	json_t *value = json_object_get(doc, key);
 
 	if (json_is_string(value)) {
 		sodium_memzero((char *)json_string_value(value),
@@ -360,12 +360,33 @@ wipe_token_value(json_t *doc)
 	}
 }
 
+/* print_json for a document that holds a secret under key. */
+static bool
+print_secret_json(json_t *doc, const char *key)
+{
+	char *text;
+
+	if (doc == NULL) {
+		return false;
+	}
+	text = json_dumps(doc, 0);
+	wipe_secret(doc, key);
+	json_decref(doc);
+	if (text == NULL) {
+		return false;
+	}
+
+	puts(text);
+	sodium_memzero(text, strlen(text));
+	free(text);
+	return true;
+}
+
 static bool
 print_issued_json(const enrt_issued *issued)
 {
 	const enrt_token *t = &issued->token;
 	json_t *doc;
-	char *text;
 
 	doc = json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:o}", "token",
 	    issued->value, "id", json_text(t->id), "kind",
@@ -373,20 +394,7 @@ print_issued_json(const enrt_issued *issued)
 	    json_text(t->owner), "scopes",
 	    json_strings(t->scopes, t->n_scopes), "expires",
 	    json_time(t->has_expires_at, t->expires_at));
-	if (doc == NULL) {
-		return false;
-	}
-
-	text = json_dumps(doc, 0);
-	wipe_token_value(doc);
-	json_decref(doc);
-	if (text == NULL) {
-		return false;
-	}
-	puts(text);
-	sodium_memzero(text, strlen(text));
-	free(text);
-	return true;
+	return print_secret_json(doc, "token");
 }
 
 bool
@@ -520,4 +528,245 @@ cli_print_revoked(const char *id, bool json)
 		return printf("revoked %s\n", id) >= 0;
 	}
 	return printf("revoked the token, if there was one\n") >= 0;
+}
+
+bool
+cli_print_revoked_user(const char *user_id, uint32_t revoked, bool json)
+{
+	if (json) {
+		return print_json(json_pack("{s:s, s:I}", "user_id", user_id,
+		    "revoked", (json_int_t)revoked));
+	}
+	return printf("revoked %" PRIu32 " token%s of %s\n", revoked,
+	           revoked == 1 ? "" : "s", user_id) >= 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Callers                                                             */
+
+static json_t *
+caller_json(const void *item)
+{
+	const enrt_caller *c = item;
+
+	return json_pack("{s:o, s:o, s:s, s:o, s:o, s:o}", "id",
+	    json_text(c->id), "name", json_text(c->name), "role",
+	    enrt_role_name(c->role), "app_ids",
+	    json_strings(c->app_ids, c->n_app_ids), "created",
+	    json_time(true, c->created_at), "revoked",
+	    json_time(c->revoked, c->revoked_at));
+}
+
+/* An introspect caller without apps sees them all; others see none. */
+static const char *
+apps_text(const enrt_caller *c, const char *joined)
+{
+	if (c->role != ENRT_ROLE_INTROSPECT) {
+		return "-";
+	}
+	return joined[0] != '\0' ? joined : "(all)";
+}
+
+static bool
+print_added_json(const enrt_caller_added *added)
+{
+	const enrt_caller *c = &added->caller;
+	json_t *doc;
+
+	doc = json_pack("{s:s, s:o, s:o, s:s, s:o, s:o}", "credential",
+	    added->credential, "id", json_text(c->id), "name",
+	    json_text(c->name), "role", enrt_role_name(c->role), "app_ids",
+	    json_strings(c->app_ids, c->n_app_ids), "created",
+	    json_time(true, c->created_at));
+	return print_secret_json(doc, "credential");
+}
+
+bool
+cli_print_caller_added(const enrt_caller_added *added, bool json)
+{
+	const enrt_caller *c = &added->caller;
+	char *apps;
+
+	if (json) {
+		return print_added_json(added);
+	}
+	if ((apps = join(c->app_ids, c->n_app_ids, ',')) == NULL) {
+		return false;
+	}
+
+	puts(added->credential);
+	print_line("id:", or_dash(c->id));
+	print_line("name:", or_dash(c->name));
+	print_line("role:", enrt_role_name(c->role));
+	print_line("apps:", apps_text(c, apps));
+	print_time_line("created:", true, c->created_at, "-");
+	free(apps);
+	return true;
+}
+
+static void
+add_caller_row(struct table *t, const enrt_caller *c)
+{
+	char created[CLI_TIME_LEN];
+	char revoked[CLI_TIME_LEN] = "-";
+	char *apps = join(c->app_ids, c->n_app_ids, ',');
+	const char *row[] = {c->id, or_dash(c->name), enrt_role_name(c->role),
+	    created, revoked, apps != NULL ? apps_text(c, apps) : NULL};
+
+	format_time(c->created_at, created);
+	if (c->revoked) {
+		format_time(c->revoked_at, revoked);
+	}
+	t->failed = t->failed || apps == NULL;
+	table_add(t, row);
+	free(apps);
+}
+
+bool
+cli_print_callers(const enrt_caller *const *callers, size_t n, bool json)
+{
+	static const char *const header[] = {
+	    "ID", "NAME", "ROLE", "CREATED", "REVOKED", "APPS"};
+	struct table t = {.cols = 6};
+
+	if (json) {
+		return print_json(
+		    json_list(caller_json, (const void *const *)callers, n));
+	}
+	table_add(&t, header);
+	for (size_t i = 0; i < n; i++) {
+		add_caller_row(&t, callers[i]);
+	}
+	return table_finish(&t);
+}
+
+bool
+cli_print_caller_revoked(const char *id, bool json)
+{
+	if (json) {
+		return print_json(
+		    json_pack("{s:b, s:s}", "revoked", 1, "id", id));
+	}
+	return printf("revoked caller %s\n", id) >= 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Users                                                               */
+
+static json_t *
+user_json(const void *item)
+{
+	const enrt_user *u = item;
+
+	return json_pack("{s:o, s:o, s:b, s:b, s:o, s:o}", "id",
+	    json_text(u->id), "display_name", json_text(u->display_name),
+	    "admin", (int)u->admin, "enabled", (int)u->enabled, "created",
+	    json_time(true, u->created_at), "last_seen",
+	    json_time(u->has_last_seen_at, u->last_seen_at));
+}
+
+bool
+cli_print_user(const enrt_user *user, bool json)
+{
+	if (json) {
+		return print_json(user_json(user));
+	}
+	print_line("id:", or_dash(user->id));
+	print_line("display_name:", or_dash(user->display_name));
+	print_line("admin:", user->admin ? "yes" : "no");
+	print_line("enabled:", user->enabled ? "yes" : "no");
+	print_time_line("created:", true, user->created_at, "-");
+	print_time_line(
+	    "last_seen:", user->has_last_seen_at, user->last_seen_at, "never");
+	return true;
+}
+
+static void
+add_user_row(struct table *t, const enrt_user *u)
+{
+	char created[CLI_TIME_LEN];
+	char seen[CLI_TIME_LEN] = "never";
+	const char *row[] = {u->id, u->admin ? "yes" : "no",
+	    u->enabled ? "yes" : "no", created, seen,
+	    or_dash(u->display_name)};
+
+	format_time(u->created_at, created);
+	if (u->has_last_seen_at) {
+		format_time(u->last_seen_at, seen);
+	}
+	table_add(t, row);
+}
+
+bool
+cli_print_users(const enrt_user *const *users, size_t n, bool json)
+{
+	static const char *const header[] = {
+	    "ID", "ADMIN", "ENABLED", "CREATED", "LAST SEEN", "NAME"};
+	struct table t = {.cols = 6};
+
+	if (json) {
+		return print_json(
+		    json_list(user_json, (const void *const *)users, n));
+	}
+	table_add(&t, header);
+	for (size_t i = 0; i < n; i++) {
+		add_user_row(&t, users[i]);
+	}
+	return table_finish(&t);
+}
+
+bool
+cli_print_user_deleted(const char *id, uint32_t revoked, bool json)
+{
+	if (json) {
+		return print_json(json_pack("{s:s, s:b, s:I}", "id", id,
+		    "deleted", 1, "revoked", (json_int_t)revoked));
+	}
+	return printf("deleted %s, revoked %" PRIu32 " token%s\n", id, revoked,
+	           revoked == 1 ? "" : "s") >= 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Audit                                                               */
+
+static json_t *
+event_json(const void *item)
+{
+	const enrt_audit_event *ev = item;
+
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:s}", "time",
+	    json_time(true, ev->time), "caller_id", json_text(ev->caller_id),
+	    "acting_user", json_text(ev->acting_user), "action",
+	    json_text(ev->action), "target_id", json_text(ev->target_id),
+	    "outcome", enrt_status_name(ev->outcome));
+}
+
+static void
+add_event_row(struct table *t, const enrt_audit_event *ev)
+{
+	char when[CLI_TIME_LEN];
+	const char *row[] = {when, or_dash(ev->caller_id),
+	    or_dash(ev->acting_user), or_dash(ev->action),
+	    or_dash(ev->target_id), enrt_status_name(ev->outcome)};
+
+	format_time(ev->time, when);
+	table_add(t, row);
+}
+
+bool
+cli_print_events(const enrt_audit_event *const *events, size_t n, bool json)
+{
+	static const char *const header[] = {
+	    "TIME", "CALLER", "ACTING USER", "ACTION", "TARGET", "OUTCOME"};
+	struct table t = {.cols = 6};
+
+	if (json) {
+		return print_json(
+		    json_list(event_json, (const void *const *)events, n));
+	}
+	table_add(&t, header);
+	for (size_t i = 0; i < n; i++) {
+		add_event_row(&t, events[i]);
+	}
+	return table_finish(&t);
 }

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "enrt.h"
 
@@ -39,5 +40,39 @@ bool cli_print_tokens(const enrt_token *const *tokens, size_t n, bool json);
  * true} with the id when there is one.
  */
 bool cli_print_revoked(const char *id, bool json);
+
+/*
+ * The end of revoking every token of a user: "revoked N tokens of
+ * USER_ID", or {"user_id": USER_ID, "revoked": N}.
+ */
+bool cli_print_revoked_user(const char *user_id, uint32_t revoked, bool json);
+
+/*
+ * A new caller: its credential alone on the first line and then its
+ * metadata, or one object that holds both.
+ */
+bool cli_print_caller_added(const enrt_caller_added *added, bool json);
+
+/* Callers as a table, or one array of caller objects; no credential. */
+bool cli_print_callers(const enrt_caller *const *callers, size_t n, bool json);
+
+/* "revoked caller ID", or {"revoked": true, "id": ID}. */
+bool cli_print_caller_revoked(const char *id, bool json);
+
+/* One user: "key: value" lines, or the user object. */
+bool cli_print_user(const enrt_user *user, bool json);
+
+/* Users as a table, or one array of user objects. */
+bool cli_print_users(const enrt_user *const *users, size_t n, bool json);
+
+/*
+ * The end of deleting a user: "deleted USER_ID, revoked N tokens", or
+ * {"id": USER_ID, "deleted": true, "revoked": N}.
+ */
+bool cli_print_user_deleted(const char *id, uint32_t revoked, bool json);
+
+/* Audit events as a table, or one array of event objects. */
+bool cli_print_events(
+    const enrt_audit_event *const *events, size_t n, bool json);
 
 #endif /* ENRT_CLI_PRINT_H */

@@ -1,6 +1,7 @@
 /*
- * The token subcommands of the enrt CLI: issue, introspect, revoke and
- * list.
+ * The token subcommands of the enrt CLI: issue, introspect (one token,
+ * or a batch of them, one per line), revoke (by id, by value, or every
+ * token of a user) and list.
  *
  * Token values only ever come from standard input, and the buffers that
  * held them are wiped before the subcommand returns.  Runs on the CLI's
@@ -27,6 +28,8 @@ enum {
 	FLAG_OWNER,
 	FLAG_VALUE,
 	FLAG_ALL,
+	FLAG_BATCH,
+	FLAG_USER,
 };
 
 #define EXPIRES_RULE                                                          \
@@ -162,19 +165,131 @@ cli_token_issue(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* Introspect                                                          */
+
+/* Up to ENRT_BATCH_MAX lines of standard input, wiped when done. */
+struct batch {
+	char (*values)[CLI_VALUE_MAX];
+	const char *ptrs[ENRT_BATCH_MAX];
+	size_t lens[ENRT_BATCH_MAX];
+	size_t n;
+};
+
+/* Reads the next lines into b; fewer than ENRT_BATCH_MAX at the end. */
+static int
+read_batch(struct cli_lines *lines, struct batch *b)
+{
+	bool got = true;
+	int rc = CLI_PARSED;
+
+	b->n = 0;
+	while (rc == CLI_PARSED && got && b->n < ENRT_BATCH_MAX) {
+		rc = cli_lines_next(
+		    lines, b->values[b->n], &b->lens[b->n], &got);
+		if (rc == CLI_PARSED && got) {
+			b->ptrs[b->n] = b->values[b->n];
+			b->n++;
+		}
+	}
+	return rc;
+}
+
+static int
+answer_batch(struct cli *cli, const struct batch *b)
+{
+	enrt_introspection_batch *answers = NULL;
+	enrt_error err;
+	int rc = CLI_PARSED;
+
+	if (cli->client == NULL && (rc = cli_connect(cli)) != CLI_PARSED) {
+		return rc;
+	}
+	if (enrt_introspect_batch(cli->client, b->ptrs, b->lens, b->n,
+	        &answers, &err) != ENRT_OK) {
+		return cli_status_error(&err);
+	}
+
+	for (size_t i = 0; rc == CLI_PARSED && i < answers->n_answers; i++) {
+		if (!cli_print_introspection(&answers->answers[i])) {
+			rc = cli_output_error();
+		}
+	}
+	enrt_introspection_batch_free(answers);
+	return rc;
+}
+
+/* One request per ENRT_BATCH_MAX lines, answers printed as they come. */
+static int
+run_batches(struct cli *cli, struct cli_lines *lines, struct batch *b)
+{
+	int rc;
+
+	do {
+		rc = read_batch(lines, b);
+		if (rc == CLI_PARSED && b->n > 0) {
+			rc = answer_batch(cli, b);
+		}
+	} while (rc == CLI_PARSED && b->n == ENRT_BATCH_MAX);
+	return rc == CLI_PARSED ? EXIT_SUCCESS : rc;
+}
+
+static int
+introspect_batches(struct cli *cli)
+{
+	struct cli_lines *lines = calloc(1, sizeof(*lines));
+	struct batch b = {0};
+	int rc;
+
+	b.values = calloc(ENRT_BATCH_MAX, sizeof(*b.values));
+	if (lines == NULL || b.values == NULL) {
+		fprintf(stderr, "enrt: out of memory\n");
+		rc = CLI_EXIT_STATUS;
+	} else {
+		rc = run_batches(cli, lines, &b);
+	}
+
+	if (b.values != NULL) {
+		sodium_memzero(b.values, ENRT_BATCH_MAX * sizeof(*b.values));
+	}
+	free(b.values);
+	if (lines != NULL) {
+		cli_lines_clear(lines);
+	}
+	free(lines);
+	return rc;
+}
+
+static int
+introspect_flag(struct cli *cli, void *args, int flag, char *value)
+{
+	*(bool *)args = true;
+	return CLI_PARSED;
+}
+
+static const struct option introspect_options[] = {
+    {"batch", no_argument, NULL, FLAG_BATCH},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
 int
 cli_token_introspect(struct cli *cli, int argc, char **argv)
 {
 	char value[CLI_VALUE_MAX];
 	size_t len = 0;
 	enrt_introspection *result = NULL;
+	bool batch = false;
 	enrt_error err;
 	int rc;
 
 	rc = cli_parse_flags(
-	    cli, argc, argv, cli_help_only_options, cli_no_flags, NULL);
+	    cli, argc, argv, introspect_options, introspect_flag, &batch);
 	if (rc == CLI_PARSED) {
 		rc = cli_expect_positional(cli, argc, argv, 0, "");
+	}
+	if (rc == CLI_PARSED && batch) {
+		return introspect_batches(cli);
 	}
 	if (rc == CLI_PARSED) {
 		rc = cli_read_value(value, &len);
@@ -202,15 +317,34 @@ cli_token_introspect(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* Revoke                                                              */
+
+struct revoke_args {
+	bool by_value;
+	const char *user;
+};
+
 static int
 revoke_flag(struct cli *cli, void *args, int flag, char *value)
 {
-	*(bool *)args = true;
-	return CLI_PARSED;
+	struct revoke_args *a = args;
+
+	switch (flag) {
+	case FLAG_VALUE:
+		a->by_value = true;
+		return CLI_PARSED;
+	case FLAG_USER:
+		a->user = value;
+		return CLI_PARSED;
+	default:
+		return cli_usage_error(cli, "unexpected flag");
+	}
 }
 
 static const struct option revoke_options[] = {
     {"value", no_argument, NULL, FLAG_VALUE},
+    {"user", required_argument, NULL, FLAG_USER},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -255,25 +389,56 @@ revoke_by_id(struct cli *cli, const char *id)
 	return CLI_PARSED;
 }
 
+/* Offboarding: every token of one user. */
+static int
+revoke_user(struct cli *cli, const char *user)
+{
+	uint32_t revoked = 0;
+	enrt_error err;
+	int rc;
+
+	if ((rc = cli_connect(cli)) != CLI_PARSED) {
+		return rc;
+	}
+	if (enrt_revoke_user(cli->client, user, &revoked, &err) != ENRT_OK) {
+		return cli_status_error(&err);
+	}
+	return cli_printed(cli_print_revoked_user(user, revoked, cli->json));
+}
+
+static int
+check_revoke_args(
+    struct cli *cli, const struct revoke_args *a, int argc, char **argv)
+{
+	if (a->by_value && a->user != NULL) {
+		return cli_usage_error(
+		    cli, "give --value or --user, not both");
+	}
+	return cli_expect_positional(cli, argc, argv,
+	    a->by_value || a->user != NULL ? 0 : 1,
+	    "TOKEN_ID (or --value to read the token from standard "
+	    "input)");
+}
+
 int
 cli_token_revoke(struct cli *cli, int argc, char **argv)
 {
-	bool by_value = false;
+	struct revoke_args a = {0};
 	const char *id = NULL;
 	int rc;
 
-	rc = cli_parse_flags(
-	    cli, argc, argv, revoke_options, revoke_flag, &by_value);
+	rc = cli_parse_flags(cli, argc, argv, revoke_options, revoke_flag, &a);
 	if (rc == CLI_PARSED) {
-		rc = cli_expect_positional(cli, argc, argv, by_value ? 0 : 1,
-		    "TOKEN_ID (or --value to read the token from standard "
-		    "input)");
+		rc = check_revoke_args(cli, &a, argc, argv);
 	}
 	if (rc != CLI_PARSED) {
 		return rc;
 	}
 
-	if (by_value) {
+	if (a.user != NULL) {
+		return revoke_user(cli, a.user);
+	}
+	if (a.by_value) {
 		rc = revoke_by_value(cli);
 	} else {
 		id = argv[optind];
@@ -284,6 +449,9 @@ cli_token_revoke(struct cli *cli, int argc, char **argv)
 	}
 	return cli_printed(cli_print_revoked(id, cli->json));
 }
+
+/* ------------------------------------------------------------------ */
+/* List                                                                */
 
 static int
 list_flag(struct cli *cli, void *args, int flag, char *value)

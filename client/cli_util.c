@@ -1,7 +1,8 @@
 /*
  * Helpers that every subcommand of the enrt CLI uses: flag parsing,
  * error reports, reading the credential file and token values, opening
- * the client handle, and collecting the pages of a listing.
+ * the client handle (and its view for --as), and collecting the pages of
+ * a listing.
  *
  * Owns nothing between calls.  Runs on the CLI's only thread.  Secrets
  * are read with read(2), not stdio, so that no library buffer keeps a
@@ -176,6 +177,14 @@ read_credential(const char *path, char buf[CREDENTIAL_MAX])
 	return CLI_PARSED;
 }
 
+static int
+stdin_error(int rv)
+{
+	fprintf(
+	    stderr, "enrt: cannot read standard input: %s\n", strerror(rv));
+	return CLI_EXIT_STATUS;
+}
+
 int
 cli_read_value(char buf[CLI_VALUE_MAX], size_t *len)
 {
@@ -184,16 +193,108 @@ cli_read_value(char buf[CLI_VALUE_MAX], size_t *len)
 
 	rv = read_line(STDIN_FILENO, buf, CLI_VALUE_MAX, len, &whole);
 	if (rv != 0) {
-		fprintf(stderr, "enrt: cannot read standard input: %s\n",
-		    strerror(rv));
-		return CLI_EXIT_STATUS;
+		return stdin_error(rv);
 	}
 	strip_newline(buf, len);
 	return CLI_PARSED;
 }
 
+/* Reads more of standard input once every byte read has been taken. */
+static int
+lines_fill(struct cli_lines *r)
+{
+	ssize_t n;
+
+	r->start = r->end = 0;
+	do {
+		n = read(STDIN_FILENO, r->buf, sizeof(r->buf));
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		return errno;
+	}
+	r->end = (size_t)n;
+	r->eof = n == 0;
+	return 0;
+}
+
+/*
+ * Takes the buffered bytes up to the next newline (not kept), copying
+ * into out what fits.  *newline says whether the line ended here.
+ */
+static void
+lines_take(struct cli_lines *r, char *out, size_t *kept, bool *newline)
+{
+	char *start = r->buf + r->start;
+	size_t avail = r->end - r->start;
+	char *nl = memchr(start, '\n', avail);
+	size_t n = nl != NULL ? (size_t)(nl - start) : avail;
+	size_t room = CLI_VALUE_MAX - 1 - *kept;
+
+	memcpy(out + *kept, start, n < room ? n : room);
+	*kept += n < room ? n : room;
+	r->start += n + (nl != NULL);
+	*newline = nl != NULL;
+}
+
+int
+cli_lines_next(
+    struct cli_lines *r, char out[CLI_VALUE_MAX], size_t *len, bool *got)
+{
+	bool newline = false;
+	size_t kept = 0;
+	int rv;
+
+	*got = false;
+	while (!newline) {
+		if (r->start == r->end && (rv = lines_fill(r)) != 0) {
+			return stdin_error(rv);
+		}
+		if (r->eof) {
+			break;
+		}
+		lines_take(r, out, &kept, &newline);
+		*got = true;
+	}
+
+	if (newline && kept > 0 && kept < CLI_VALUE_MAX - 1 &&
+	    out[kept - 1] == '\r') {
+		kept--;
+	}
+	out[kept] = '\0';
+	*len = kept;
+	return CLI_PARSED;
+}
+
+void
+cli_lines_clear(struct cli_lines *r)
+{
+	sodium_memzero(r, sizeof(*r));
+}
+
 /* ------------------------------------------------------------------ */
 /* Connecting                                                          */
+
+/* Calls go through the connection, or through a view acting for --as. */
+static int
+act_for_person(struct cli *cli)
+{
+	enrt_person person = {
+	    .user_id = cli->as_user,
+	    .display_name = cli->as_name,
+	    .admin = cli->as_admin,
+	};
+	enrt_error err;
+
+	if (cli->as_user == NULL) {
+		cli->client = cli->conn;
+		return CLI_PARSED;
+	}
+	if (enrt_client_as(cli->conn, &person, &cli->client, &err) !=
+	    ENRT_OK) {
+		return cli_status_error(&err);
+	}
+	return CLI_PARSED;
+}
 
 int
 cli_connect(struct cli *cli)
@@ -212,10 +313,13 @@ cli_connect(struct cli *cli)
 	options.url = cli->url;
 	options.credential = credential;
 	options.timeout_ms = cli->timeout_ms;
-	if (enrt_client_open(&cli->client, &options, &err) != ENRT_OK) {
+	if (enrt_client_open(&cli->conn, &options, &err) != ENRT_OK) {
 		rc = cli_status_error(&err);
 	}
 	sodium_memzero(credential, sizeof(credential));
+	if (rc == CLI_PARSED) {
+		rc = act_for_person(cli);
+	}
 	return rc;
 }
 
@@ -224,7 +328,21 @@ cli_connect(struct cli *cli)
 
 #define CLI_OPTIONS_MAX 32
 
-/* The subcommand's options followed by the global ones, for getopt. */
+static bool
+has_option(const struct option *opts, const char *name)
+{
+	for (const struct option *o = opts; o->name != NULL; o++) {
+		if (strcmp(o->name, name) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * The subcommand's options followed by the global ones, for getopt.  A
+ * global flag that the subcommand has too is the subcommand's.
+ */
 static void
 join_options(struct option *out, const struct option *opts)
 {
@@ -236,10 +354,24 @@ join_options(struct option *out, const struct option *opts)
 	}
 	for (const struct option *o = cli_global_options; o->name != NULL;
 	     o++) {
-		out[n++] = *o;
+		if (!has_option(opts, o->name)) {
+			out[n++] = *o;
+		}
 	}
 	assert(n < CLI_OPTIONS_MAX);
 	memset(&out[n], 0, sizeof(out[n]));
+}
+
+/* --name and --admin describe the person of --as. */
+static int
+check_person_flags(struct cli *cli)
+{
+	if (cli->as_user == NULL && (cli->as_name != NULL || cli->as_admin)) {
+		return cli_usage_error(cli,
+		    "--name and --admin describe the person given with --as "
+		    "USER_ID");
+	}
+	return CLI_PARSED;
 }
 
 /*
@@ -279,7 +411,7 @@ cli_parse_flags(struct cli *cli, int argc, char **argv,
 			return rc;
 		}
 	}
-	return CLI_PARSED;
+	return check_person_flags(cli);
 }
 
 /* Exactly n positional arguments must follow the flags. */
