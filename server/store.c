@@ -100,12 +100,23 @@ typedef struct token_walk {
 	char *next;
 } token_walk;
 
-typedef struct app_walk {
+/* A walk over records of one kind, with the visitor of that kind. */
+typedef struct record_walk record_walk;
+
+struct record_walk {
 	store_txn *t;
-	store_app_visitor visit;
+	enum db d;      /* the database walked: records, or an index of them */
+	size_t key_max; /* of an id key */
+	bool printable; /* whether ids are printable_id, or any key_string */
+	const ProtobufCMessageDescriptor *desc;
+	store_visit (*call)(const record_walk *w, const ProtobufCMessage *m);
+	union {
+		store_app_visitor app;
+		store_user_visitor user;
+	} visit;
 	void *arg;
 	char *next;
-} app_walk;
+};
 
 static enrt_status fail(store_txn *t, enrt_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -297,13 +308,14 @@ db_put(store_txn *t, enum db d, MDB_val *key, MDB_val *val, unsigned flags)
 	return check(t, rc, "mdb_put", d) == ENRT_OK;
 }
 
-static void
+static enrt_status
 db_del(store_txn *t, enum db d, MDB_val *key)
 {
-	if (ok(t)) {
-		check(
-		    t, mdb_del(t->txn, t->s->dbi[d], key, NULL), "mdb_del", d);
+	if (!ok(t)) {
+		return t->e.code;
 	}
+	return check(
+	    t, mdb_del(t->txn, t->s->dbi[d], key, NULL), "mdb_del", d);
 }
 
 /* Whether key is in d; a failure counts as taken, so nothing is added. */
@@ -395,6 +407,92 @@ clear_next(char *next)
 	if (next != NULL) {
 		next[0] = '\0';
 	}
+}
+
+static enrt_status
+bad_cursor(store_txn *t)
+{
+	return fail(
+	    t, ENRT_INVALID_ARGUMENT, "cursor: not a cursor this server made");
+}
+
+/* Unpacks one record of d and hands it to the visitor for the call. */
+static enrt_status
+visit_record(record_walk *w, enum db d, const MDB_val *val, bool *stop)
+{
+	ProtobufCMessage *m;
+	enrt_status status;
+
+	status = unpack(w->t, d, val, w->desc, &m);
+	if (status != ENRT_OK) {
+		return status;
+	}
+	*stop = w->call(w, m) == STORE_STOP;
+	store_free(m);
+	return ENRT_OK;
+}
+
+/* An id key that a cursor can carry: no 0 byte, at most key_max. */
+static bool
+id_key(const record_walk *w, const MDB_val *key)
+{
+	return key->mv_size > 0 && key->mv_size <= w->key_max &&
+	       memchr(key->mv_data, '\0', key->mv_size) == NULL;
+}
+
+static void
+id_cursor(char *next, const MDB_val *key)
+{
+	if (next != NULL) {
+		memcpy(next, key->mv_data, key->mv_size);
+		next[key->mv_size] = '\0';
+	}
+}
+
+/* One step through a database of id -> record. */
+static enrt_status
+id_step(void *ctx, const MDB_val *key, const MDB_val *val, bool *stop)
+{
+	record_walk *w = ctx;
+	enrt_status status;
+
+	if (!id_key(w, key)) {
+		return corrupt(w->t, w->d);
+	}
+	status = visit_record(w, w->d, val, stop);
+	if (status == ENRT_OK && *stop) {
+		id_cursor(w->next, key);
+	}
+	return status;
+}
+
+/* Whether a cursor names an id that w->d could hold. */
+static bool
+id_valid(const record_walk *w, const char *id)
+{
+	if (w->printable) {
+		return printable_id(id, w->key_max);
+	}
+	return id[0] != '\0' && strnlen(id, w->key_max + 1) <= w->key_max;
+}
+
+/* Walks w->d in order of id from cursor (NULL: the first). */
+static enrt_status
+id_scan(record_walk *w, const char *cursor, walk_step step)
+{
+	MDB_val start = bytes_val(NULL, 0);
+
+	clear_next(w->next);
+	if (!ok(w->t)) {
+		return w->t->e.code;
+	}
+	if (cursor != NULL && !id_valid(w, cursor)) {
+		return bad_cursor(w->t);
+	}
+	if (cursor != NULL) {
+		start = str_val(cursor);
+	}
+	return walk(w->t, w->d, start, step, w);
 }
 
 /* ------------------------------------------------------------------ */
@@ -973,8 +1071,7 @@ store_token_scan(store_txn *t, bool by_app, const char *key,
 
 	index_key_init(&w.at, key);
 	if (cursor != NULL && !index_key_cursor(&w.at, cursor)) {
-		return fail(t, ENRT_INVALID_ARGUMENT,
-		    "cursor: not a cursor this server made");
+		return bad_cursor(t);
 	}
 	return walk(t, w.d, bytes_val(w.at.bytes, w.at.len), token_step, &w);
 }
@@ -1062,49 +1159,27 @@ store_app_put(store_txn *t, const store_app *app)
 	put_record(t, DB_APPS, &id, &app->base);
 }
 
-static enrt_status
-app_step(void *ctx, const MDB_val *key, const MDB_val *val, bool *stop)
+static store_visit
+call_app(const record_walk *w, const ProtobufCMessage *m)
 {
-	app_walk *w = ctx;
-	ProtobufCMessage *m;
-	enrt_status status;
-
-	if (key->mv_size > STORE_APP_ID_MAX) {
-		return corrupt(w->t, DB_APPS);
-	}
-	status = unpack(w->t, DB_APPS, val, &enrt__v1__app__descriptor, &m);
-	if (status != ENRT_OK) {
-		return status;
-	}
-
-	*stop = w->visit(w->arg, (store_app *)m) == STORE_STOP;
-	if (*stop && w->next != NULL) {
-		memcpy(w->next, key->mv_data, key->mv_size);
-		w->next[key->mv_size] = '\0';
-	}
-	store_free(m);
-	return ENRT_OK;
+	return w->visit.app(w->arg, (const store_app *)m);
 }
 
 enrt_status
 store_app_scan(store_txn *t, const char *cursor, store_app_visitor visit,
     void *arg, char *next)
 {
-	app_walk w = {.t = t, .visit = visit, .arg = arg, .next = next};
-	MDB_val start = bytes_val(NULL, 0);
+	record_walk w = {.t = t,
+	    .d = DB_APPS,
+	    .key_max = STORE_APP_ID_MAX,
+	    .printable = true,
+	    .desc = &enrt__v1__app__descriptor,
+	    .call = call_app,
+	    .visit.app = visit,
+	    .arg = arg,
+	    .next = next};
 
-	clear_next(next);
-	if (!ok(t)) {
-		return t->e.code;
-	}
-	if (cursor != NULL && !printable_id(cursor, STORE_APP_ID_MAX)) {
-		return fail(t, ENRT_INVALID_ARGUMENT,
-		    "cursor: not a cursor this server made");
-	}
-	if (cursor != NULL) {
-		start = str_val(cursor);
-	}
-	return walk(t, DB_APPS, start, app_step, &w);
+	return id_scan(&w, cursor, id_step);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1143,6 +1218,46 @@ store_user_put(store_txn *t, const store_user *user)
 	}
 	key = str_val(user->id);
 	put_record(t, DB_USERS, &key, &user->base);
+}
+
+void
+store_user_delete(store_txn *t, const char *id)
+{
+	MDB_val key;
+
+	if (!ok(t)) {
+		return;
+	}
+	if (!key_string(id)) {
+		fail(t, ENRT_NOT_FOUND, "id: no such user");
+		return;
+	}
+	key = str_val(id);
+	if (db_del(t, DB_USERS, &key) == ENRT_NOT_FOUND) {
+		fail(t, ENRT_NOT_FOUND, "id: no such user");
+	}
+}
+
+static store_visit
+call_user(const record_walk *w, const ProtobufCMessage *m)
+{
+	return w->visit.user(w->arg, (const store_user *)m);
+}
+
+enrt_status
+store_user_scan(store_txn *t, const char *cursor, store_user_visitor visit,
+    void *arg, char *next)
+{
+	record_walk w = {.t = t,
+	    .d = DB_USERS,
+	    .key_max = STORE_KEY_MAX,
+	    .desc = &enrt__v1__user_record__descriptor,
+	    .call = call_user,
+	    .visit.user = visit,
+	    .arg = arg,
+	    .next = next};
+
+	return id_scan(&w, cursor, id_step);
 }
 
 /* ------------------------------------------------------------------ */

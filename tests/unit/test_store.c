@@ -247,6 +247,12 @@ see_app(void *arg, const store_app *app)
 	return note(arg, app->id);
 }
 
+static store_visit
+see_user(void *arg, const store_user *user)
+{
+	return note(arg, user->id);
+}
+
 /* Scans one page in its own read transaction. */
 static enrt_status
 scan_page(store *s, bool by_app, const char *key, const char *cursor, seen *v,
@@ -968,6 +974,157 @@ user_put_refuses_an_empty_id(void **state)
 	assert_int_equal(store_commit(t), ENRT_INVALID_ARGUMENT);
 }
 
+static enrt_status
+put_user(store *s, char *id)
+{
+	store_user user = ENRT__V1__USER_RECORD__INIT;
+	store_txn *t;
+
+	user.id = id;
+	user.display_name = "someone";
+	assert_int_equal(store_begin_write(s, &t), ENRT_OK);
+	store_user_put(t, &user);
+	return store_commit(t);
+}
+
+static bool
+user_exists(store *s, const char *id)
+{
+	store_txn *t;
+	store_user *user;
+	enrt_status status;
+
+	assert_int_equal(store_begin_read(s, &t), ENRT_OK);
+	status = store_user_get(t, id, &user);
+	store_free(user);
+	store_abort(t);
+	assert_true(status == ENRT_OK || status == ENRT_NOT_FOUND);
+	return status == ENRT_OK;
+}
+
+static void
+user_delete_removes_only_that_user(void **state)
+{
+	fixture *f = *state;
+	store_txn *t;
+
+	assert_int_equal(put_user(f->s, "u1"), ENRT_OK);
+	assert_int_equal(put_user(f->s, "u2"), ENRT_OK);
+	assert_int_equal(store_begin_write(f->s, &t), ENRT_OK);
+	store_user_delete(t, "u1");
+	assert_int_equal(store_commit(t), ENRT_OK);
+
+	assert_false(user_exists(f->s, "u1"));
+	assert_true(user_exists(f->s, "u2"));
+}
+
+static void
+user_delete_of_a_missing_user_is_a_sticky_not_found(void **state)
+{
+	fixture *f = *state;
+	const char *missing[] = {"nobody", "", NULL};
+	store_txn *t;
+	size_t i;
+
+	assert_int_equal(put_user(f->s, "u1"), ENRT_OK);
+	for (i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
+		assert_int_equal(store_begin_write(f->s, &t), ENRT_OK);
+		store_user_delete(t, missing[i]);
+		assert_int_equal(store_status(t), ENRT_NOT_FOUND);
+		assert_string_equal(store_message(t), "id: no such user");
+		store_user_delete(t, "u1");
+		assert_int_equal(store_commit(t), ENRT_NOT_FOUND);
+	}
+	assert_true(user_exists(f->s, "u1"));
+}
+
+static enrt_status
+scan_users(store *s, const char *cursor, seen *v, char next[STORE_CURSOR_MAX])
+{
+	store_txn *t;
+	enrt_status status;
+
+	v->on_page = 0;
+	assert_int_equal(store_begin_read(s, &t), ENRT_OK);
+	status = store_user_scan(t, cursor, see_user, v, next);
+	store_abort(t);
+	return status;
+}
+
+static void
+user_scan_pages_in_id_order(void **state)
+{
+	fixture *f = *state;
+	seen v = {.page = 2};
+	char cursor[STORE_CURSOR_MAX], next[STORE_CURSOR_MAX];
+	const char *order[] = {"ann", "bo", "bob", "cy", "di"};
+
+	assert_int_equal(put_user(f->s, "cy"), ENRT_OK);
+	assert_int_equal(put_user(f->s, "bob"), ENRT_OK);
+	assert_int_equal(put_user(f->s, "di"), ENRT_OK);
+	assert_int_equal(put_user(f->s, "ann"), ENRT_OK);
+	assert_int_equal(put_user(f->s, "bo"), ENRT_OK);
+
+	assert_int_equal(scan_users(f->s, NULL, &v, next), ENRT_OK);
+	assert_string_equal(next, "bob");
+	while (next[0] != '\0') {
+		strcpy(cursor, next);
+		assert_int_equal(scan_users(f->s, cursor, &v, next), ENRT_OK);
+	}
+	assert_seen(&v, order, 5);
+}
+
+static void
+user_scan_resumes_at_an_id_of_the_longest_length(void **state)
+{
+	fixture *f = *state;
+	char id[STORE_KEY_MAX + 1];
+	char next[STORE_CURSOR_MAX];
+	seen v = {.page = 1};
+	const char *order[] = {"a", "z"};
+
+	memset(id, 'm', STORE_KEY_MAX);
+	id[STORE_KEY_MAX] = '\0';
+	assert_int_equal(put_user(f->s, "z"), ENRT_OK);
+	assert_int_equal(put_user(f->s, id), ENRT_OK);
+	assert_int_equal(put_user(f->s, "a"), ENRT_OK);
+
+	assert_int_equal(scan_users(f->s, NULL, &v, next), ENRT_OK);
+	assert_string_equal(next, id);
+	assert_int_equal(scan_users(f->s, id, &v, next), ENRT_OK);
+	assert_string_equal(next, "z");
+	v.n = 1; /* the long id, cut short in v, is checked through next */
+	assert_int_equal(scan_users(f->s, "z", &v, next), ENRT_OK);
+	assert_string_equal(next, "");
+	assert_seen(&v, order, 2);
+}
+
+static void
+user_scan_refuses_a_cursor_it_did_not_make(void **state)
+{
+	fixture *f = *state;
+	char too_long[STORE_KEY_MAX + 2];
+	const char *bad[] = {"", too_long};
+	seen v = {0};
+	char next[STORE_CURSOR_MAX];
+	store_txn *t;
+	size_t i;
+
+	memset(too_long, 'a', sizeof(too_long) - 1);
+	too_long[sizeof(too_long) - 1] = '\0';
+	assert_int_equal(put_user(f->s, "a"), ENRT_OK);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+		assert_int_equal(
+		    store_user_scan(t, bad[i], see_user, &v, next),
+		    ENRT_INVALID_ARGUMENT);
+		assert_string_equal(
+		    store_message(t), "cursor: not a cursor this server made");
+		store_abort(t);
+	}
+	assert_int_equal(v.n, 0);
+}
+
 static void
 callers_are_added_found_and_counted(void **state)
 {
@@ -1225,6 +1382,18 @@ main(void)
 	        user_put_then_get_and_update, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        user_put_refuses_an_empty_id, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        user_delete_removes_only_that_user, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        user_delete_of_a_missing_user_is_a_sticky_not_found, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        user_scan_pages_in_id_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        user_scan_resumes_at_an_id_of_the_longest_length, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        user_scan_refuses_a_cursor_it_did_not_make, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        callers_are_added_found_and_counted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
