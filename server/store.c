@@ -15,6 +15,7 @@
  *   app_names     app name -> app id
  *   users         user id -> UserRecord
  *   callers       digest -> CallerRecord
+ *   caller_ids    caller id -> digest
  *   last_used     token id -> time, 8 bytes big-endian
  *
  * order() flips the sign bit of a time and writes it big-endian, so that
@@ -52,6 +53,7 @@ enum db {
 	DB_APP_NAMES,
 	DB_USERS,
 	DB_CALLERS,
+	DB_CALLER_IDS,
 	DB_LAST_USED,
 	DB_COUNT
 };
@@ -66,6 +68,7 @@ static const char *const db_names[DB_COUNT] = {
     [DB_APP_NAMES] = "app_names",
     [DB_USERS] = "users",
     [DB_CALLERS] = "callers",
+    [DB_CALLER_IDS] = "caller_ids",
     [DB_LAST_USED] = "last_used",
 };
 
@@ -113,10 +116,25 @@ struct record_walk {
 	union {
 		store_app_visitor app;
 		store_user_visitor user;
+		store_caller_visitor caller;
 	} visit;
 	void *arg;
 	char *next;
 };
+
+/* Records kept by digest and found by id through an index. */
+typedef struct id_index {
+	enum db ids;     /* id -> digest */
+	enum db records; /* digest -> record */
+	size_t id_max;
+	const ProtobufCMessageDescriptor *desc;
+} id_index;
+
+static const id_index token_index = {DB_TOKEN_IDS, DB_TOKENS,
+    STORE_TOKEN_ID_MAX, &enrt__v1__token_record__descriptor};
+
+static const id_index caller_index = {DB_CALLER_IDS, DB_CALLERS,
+    STORE_CALLER_ID_MAX, &enrt__v1__caller_record__descriptor};
 
 static enrt_status fail(store_txn *t, enrt_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -363,6 +381,63 @@ get_record(store_txn *t, enum db d, MDB_val *key,
 		return status;
 	}
 	return unpack(t, d, &val, desc, out);
+}
+
+/* The digest that index x holds for id. */
+static enrt_status
+digest_of(store_txn *t, const id_index *x, const char *id,
+    uint8_t digest[STORE_DIGEST_LEN])
+{
+	MDB_val key = str_val(id), val;
+	enrt_status status;
+
+	status = db_get(t, x->ids, &key, &val);
+	if (status != ENRT_OK) {
+		return status;
+	}
+	if (val.mv_size != STORE_DIGEST_LEN) {
+		return corrupt(t, x->ids);
+	}
+	memcpy(digest, val.mv_data, STORE_DIGEST_LEN);
+	return ENRT_OK;
+}
+
+/* An id or index entry whose record is gone: the store is inconsistent. */
+static enrt_status
+dangling(store_txn *t, enum db d, const char *id)
+{
+	log_error("store_index_dangling", "db=%s id=%s", db_names[d], id);
+	return fail(t, ENRT_INTERNAL,
+	    "store: an index in %s names a record that is gone", db_names[d]);
+}
+
+/* Finds a record by its id; digest, when not NULL, receives its key. */
+static enrt_status
+record_by_id(store_txn *t, const id_index *x, const char *id,
+    ProtobufCMessage **out, uint8_t digest[STORE_DIGEST_LEN])
+{
+	uint8_t found[STORE_DIGEST_LEN];
+	MDB_val key;
+	enrt_status status;
+
+	*out = NULL;
+	if (!printable_id(id, x->id_max)) {
+		return absent(t);
+	}
+	status = digest_of(t, x, id, found);
+	if (status != ENRT_OK) {
+		return status;
+	}
+
+	key = bytes_val(found, STORE_DIGEST_LEN);
+	status = get_record(t, x->records, &key, x->desc, out);
+	if (status == ENRT_NOT_FOUND) {
+		return dangling(t, x->ids, id);
+	}
+	if (status == ENRT_OK && digest != NULL) {
+		memcpy(digest, found, STORE_DIGEST_LEN);
+	}
+	return status;
 }
 
 /*
@@ -848,54 +923,15 @@ store_token_get(
 	return status;
 }
 
-/* The digest that token_ids holds for id. */
-static enrt_status
-digest_of(store_txn *t, const char *id, uint8_t digest[STORE_DIGEST_LEN])
-{
-	MDB_val key = str_val(id), val;
-	enrt_status status;
-
-	status = db_get(t, DB_TOKEN_IDS, &key, &val);
-	if (status != ENRT_OK) {
-		return status;
-	}
-	if (val.mv_size != STORE_DIGEST_LEN) {
-		return corrupt(t, DB_TOKEN_IDS);
-	}
-	memcpy(digest, val.mv_data, STORE_DIGEST_LEN);
-	return ENRT_OK;
-}
-
-/* An id or index entry whose token is gone: the store is inconsistent. */
-static enrt_status
-dangling(store_txn *t, const char *id)
-{
-	log_error("store_index_dangling", "token_id=%s", id);
-	return fail(
-	    t, ENRT_INTERNAL, "store: an index names a token that is gone");
-}
-
 enrt_status
 store_token_by_id(store_txn *t, const char *id, store_token **out,
     uint8_t digest[STORE_DIGEST_LEN])
 {
-	uint8_t found[STORE_DIGEST_LEN];
+	ProtobufCMessage *m;
 	enrt_status status;
 
-	*out = NULL;
-	if (!printable_id(id, STORE_TOKEN_ID_MAX)) {
-		return absent(t);
-	}
-	status = digest_of(t, id, found);
-	if (status == ENRT_OK) {
-		status = store_token_get(t, found, out);
-		if (status == ENRT_NOT_FOUND) {
-			status = dangling(t, id);
-		}
-	}
-	if (status == ENRT_OK && digest != NULL) {
-		memcpy(digest, found, STORE_DIGEST_LEN);
-	}
+	status = record_by_id(t, &token_index, id, &m, digest);
+	*out = (store_token *)m;
 	return status;
 }
 
@@ -1005,11 +1041,11 @@ entry_id(store_txn *t, enum db d, const MDB_val *key, size_t prefix_len,
 }
 
 static enrt_status
-entry_token(store_txn *t, const char *id, store_token **out)
+entry_token(store_txn *t, enum db d, const char *id, store_token **out)
 {
 	enrt_status status = store_token_by_id(t, id, out, NULL);
 
-	return status == ENRT_NOT_FOUND ? dangling(t, id) : status;
+	return status == ENRT_NOT_FOUND ? dangling(t, d, id) : status;
 }
 
 static bool
@@ -1037,7 +1073,7 @@ token_step(void *ctx, const MDB_val *key, const MDB_val *val, bool *stop)
 		return status;
 	}
 	order = be64_get((const uint8_t *)key->mv_data + w->at.prefix_len);
-	status = entry_token(w->t, id, &token);
+	status = entry_token(w->t, w->d, id, &token);
 	if (status != ENRT_OK) {
 		return status;
 	}
@@ -1277,22 +1313,136 @@ store_caller_get(
 	return status;
 }
 
+static bool
+caller_valid(store_txn *t, const store_caller *caller)
+{
+	assert(caller != NULL);
+	if (!printable_id(caller->id, STORE_CALLER_ID_MAX)) {
+		fail(t, ENRT_INVALID_ARGUMENT,
+		    "id: 1 to %d printable ASCII characters, no spaces",
+		    STORE_CALLER_ID_MAX);
+	}
+	return ok(t);
+}
+
+/* Checks both keys before anything is written: nothing half-added. */
+static bool
+caller_free(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
+    const store_caller *caller)
+{
+	MDB_val dkey = bytes_val(digest, STORE_DIGEST_LEN);
+	MDB_val ikey = str_val(caller->id);
+
+	if (key_taken(t, DB_CALLERS, &dkey)) {
+		fail(t, ENRT_ALREADY_EXISTS,
+		    "credential: a caller with this credential already "
+		    "exists");
+	} else if (key_taken(t, DB_CALLER_IDS, &ikey)) {
+		fail(t, ENRT_ALREADY_EXISTS,
+		    "id: a caller with id \"%s\" already exists", caller->id);
+	}
+	return ok(t);
+}
+
 void
 store_caller_add(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
     const store_caller *caller)
 {
-	MDB_val key = bytes_val(digest, STORE_DIGEST_LEN);
+	MDB_val dkey = bytes_val(digest, STORE_DIGEST_LEN);
+	MDB_val ikey;
 
-	if (!ok(t)) {
+	if (!ok(t) || !caller_valid(t, caller) ||
+	    !caller_free(t, digest, caller)) {
 		return;
 	}
-	if (key_taken(t, DB_CALLERS, &key)) {
-		fail(t, ENRT_ALREADY_EXISTS,
-		    "credential: a caller with this credential already "
-		    "exists");
+
+	ikey = str_val(caller->id);
+	put_record(t, DB_CALLERS, &dkey, &caller->base);
+	db_put(t, DB_CALLER_IDS, &ikey, &dkey, 0);
+}
+
+enrt_status
+store_caller_by_id(store_txn *t, const char *id, store_caller **out,
+    uint8_t digest[STORE_DIGEST_LEN])
+{
+	ProtobufCMessage *m;
+	enrt_status status;
+
+	status = record_by_id(t, &caller_index, id, &m, digest);
+	*out = (store_caller *)m;
+	return status;
+}
+
+void
+store_caller_update(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
+    const store_caller *caller)
+{
+	MDB_val key = bytes_val(digest, STORE_DIGEST_LEN);
+	store_caller *old;
+	enrt_status status;
+
+	if (!ok(t) || !caller_valid(t, caller)) {
 		return;
+	}
+
+	status = store_caller_get(t, digest, &old);
+	if (status == ENRT_NOT_FOUND) {
+		fail(t, ENRT_NOT_FOUND, "caller: no such caller");
+	} else if (status == ENRT_OK && !same_string(old->id, caller->id)) {
+		fail(t, ENRT_INVALID_ARGUMENT,
+		    "id: a caller's id never changes");
 	}
 	put_record(t, DB_CALLERS, &key, &caller->base);
+	store_free(old);
+}
+
+static store_visit
+call_caller(const record_walk *w, const ProtobufCMessage *m)
+{
+	return w->visit.caller(w->arg, (const store_caller *)m);
+}
+
+/* One step through caller_ids, to the record each id names. */
+static enrt_status
+caller_step(void *ctx, const MDB_val *key, const MDB_val *val, bool *stop)
+{
+	record_walk *w = ctx;
+	char id[STORE_CALLER_ID_MAX + 1];
+	ProtobufCMessage *m;
+	enrt_status status;
+
+	if (!id_key(w, key)) {
+		return corrupt(w->t, w->d);
+	}
+	id_cursor(id, key);
+	status = record_by_id(w->t, &caller_index, id, &m, NULL);
+	if (status != ENRT_OK) {
+		return status == ENRT_NOT_FOUND ? corrupt(w->t, w->d) : status;
+	}
+
+	*stop = w->call(w, m) == STORE_STOP;
+	if (*stop) {
+		id_cursor(w->next, key);
+	}
+	store_free(m);
+	return ENRT_OK;
+}
+
+enrt_status
+store_caller_scan(store_txn *t, const char *cursor, store_caller_visitor visit,
+    void *arg, char *next)
+{
+	record_walk w = {.t = t,
+	    .d = DB_CALLER_IDS,
+	    .key_max = STORE_CALLER_ID_MAX,
+	    .printable = true,
+	    .desc = &enrt__v1__caller_record__descriptor,
+	    .call = call_caller,
+	    .visit.caller = visit,
+	    .arg = arg,
+	    .next = next};
+
+	return id_scan(&w, cursor, caller_step);
 }
 
 enrt_status

@@ -253,6 +253,12 @@ see_user(void *arg, const store_user *user)
 	return note(arg, user->id);
 }
 
+static store_visit
+see_caller(void *arg, const store_caller *caller)
+{
+	return note(arg, caller->id);
+}
+
 /* Scans one page in its own read transaction. */
 static enrt_status
 scan_page(store *s, bool by_app, const char *key, const char *cursor, seen *v,
@@ -1187,7 +1193,280 @@ caller_add_refuses_a_taken_credential(void **state)
 	assert_int_equal(store_caller_get(t, digest, &got), ENRT_OK);
 	assert_string_equal(got->id, "c1");
 	store_free(got);
+	assert_int_equal(
+	    store_caller_by_id(t, "c2", &got, NULL), ENRT_NOT_FOUND);
 	store_abort(t);
+}
+
+/* Adds one caller in its own transaction and returns the commit status. */
+static enrt_status
+add_caller(store *s, int n, char *id)
+{
+	store_caller caller = ENRT__V1__CALLER_RECORD__INIT;
+	uint8_t digest[STORE_DIGEST_LEN];
+	store_txn *t;
+
+	digest_of(n, digest);
+	caller.id = id;
+	caller.name = "svc";
+	caller.has_role = 1;
+	caller.role = ENRT__V1__ROLE__INTROSPECT;
+	assert_int_equal(store_begin_write(s, &t), ENRT_OK);
+	store_caller_add(t, digest, &caller);
+	return store_commit(t);
+}
+
+static size_t
+caller_count(store *s)
+{
+	store_txn *t;
+	size_t count = 99;
+
+	assert_int_equal(store_begin_read(s, &t), ENRT_OK);
+	assert_int_equal(store_caller_count(t, &count), ENRT_OK);
+	store_abort(t);
+	return count;
+}
+
+static void
+caller_add_keeps_an_index_by_id(void **state)
+{
+	fixture *f = *state;
+	uint8_t digest[STORE_DIGEST_LEN], found[STORE_DIGEST_LEN];
+	store_caller *got;
+	store_txn *t;
+
+	assert_int_equal(add_caller(f->s, 1, "c1"), ENRT_OK);
+	assert_int_equal(add_caller(f->s, 2, "c2"), ENRT_OK);
+	digest_of(2, digest);
+
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	assert_int_equal(store_caller_by_id(t, "c2", &got, found), ENRT_OK);
+	assert_string_equal(got->id, "c2");
+	assert_string_equal(got->name, "svc");
+	assert_int_equal(got->role, ENRT__V1__ROLE__INTROSPECT);
+	assert_memory_equal(found, digest, STORE_DIGEST_LEN);
+	store_free(got);
+	assert_int_equal(store_caller_by_id(t, "c1", &got, NULL), ENRT_OK);
+	assert_string_equal(got->id, "c1");
+	store_free(got);
+	assert_int_equal(store_commit(t), ENRT_OK);
+}
+
+static void
+caller_lookups_of_unknown_ids_are_not_found_and_not_sticky(void **state)
+{
+	fixture *f = *state;
+	const char *unknown[] = {"c2", "c 1", "", NULL};
+	store_caller *got = (store_caller *)1;
+	store_txn *t;
+	size_t i;
+
+	assert_int_equal(add_caller(f->s, 1, "c1"), ENRT_OK);
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	for (i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+		assert_int_equal(store_caller_by_id(t, unknown[i], &got, NULL),
+		    ENRT_NOT_FOUND);
+		assert_null(got);
+	}
+	assert_int_equal(store_commit(t), ENRT_OK);
+}
+
+static void
+caller_add_refuses_a_taken_id_and_writes_nothing(void **state)
+{
+	fixture *f = *state;
+	store_caller caller = ENRT__V1__CALLER_RECORD__INIT;
+	uint8_t d1[STORE_DIGEST_LEN], d2[STORE_DIGEST_LEN];
+	uint8_t found[STORE_DIGEST_LEN];
+	store_caller *got;
+	store_txn *t;
+
+	assert_int_equal(add_caller(f->s, 1, "c1"), ENRT_OK);
+	digest_of(1, d1);
+	digest_of(2, d2);
+	caller.id = "c1";
+	caller.name = "other";
+	assert_int_equal(store_begin_write(f->s, &t), ENRT_OK);
+	store_caller_add(t, d2, &caller);
+	assert_int_equal(store_status(t), ENRT_ALREADY_EXISTS);
+	assert_string_equal(
+	    store_message(t), "id: a caller with id \"c1\" already exists");
+	assert_int_equal(store_commit(t), ENRT_ALREADY_EXISTS);
+
+	assert_int_equal(caller_count(f->s), 1);
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	assert_int_equal(store_caller_get(t, d2, &got), ENRT_NOT_FOUND);
+	assert_int_equal(store_caller_by_id(t, "c1", &got, found), ENRT_OK);
+	assert_string_equal(got->name, "svc");
+	assert_memory_equal(found, d1, STORE_DIGEST_LEN);
+	store_free(got);
+	store_abort(t);
+}
+
+static void
+caller_add_refuses_ids_it_cannot_key(void **state)
+{
+	fixture *f = *state;
+	char too_long[STORE_CALLER_ID_MAX + 2];
+	char *bad[] = {NULL, "", "c 1", "c\001", too_long};
+	char message[80];
+	size_t i;
+
+	memset(too_long, 'c', sizeof(too_long) - 1);
+	too_long[sizeof(too_long) - 1] = '\0';
+	snprintf(message, sizeof(message),
+	    "id: 1 to %d printable ASCII characters, no spaces",
+	    STORE_CALLER_ID_MAX);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		store_caller caller = ENRT__V1__CALLER_RECORD__INIT;
+		uint8_t digest[STORE_DIGEST_LEN];
+		store_txn *t;
+
+		caller.id = bad[i];
+		digest_of(1, digest);
+		assert_int_equal(store_begin_write(f->s, &t), ENRT_OK);
+		store_caller_add(t, digest, &caller);
+		assert_string_equal(store_message(t), message);
+		assert_int_equal(store_commit(t), ENRT_INVALID_ARGUMENT);
+	}
+	assert_int_equal(caller_count(f->s), 0);
+}
+
+static enrt_status
+update_caller(store *s, int n, store_caller *caller)
+{
+	uint8_t digest[STORE_DIGEST_LEN];
+	store_txn *t;
+
+	digest_of(n, digest);
+	assert_int_equal(store_begin_write(s, &t), ENRT_OK);
+	store_caller_update(t, digest, caller);
+	return store_commit(t);
+}
+
+static void
+caller_update_rewrites_the_record(void **state)
+{
+	fixture *f = *state;
+	store_caller caller = ENRT__V1__CALLER_RECORD__INIT;
+	store_caller *got;
+	store_txn *t;
+
+	assert_int_equal(add_caller(f->s, 1, "c1"), ENRT_OK);
+	caller.id = "c1";
+	caller.name = "svc";
+	caller.has_revoked_at = 1;
+	caller.revoked_at = 77;
+	assert_int_equal(update_caller(f->s, 1, &caller), ENRT_OK);
+
+	assert_int_equal(caller_count(f->s), 1);
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	assert_int_equal(store_caller_by_id(t, "c1", &got, NULL), ENRT_OK);
+	assert_true(got->has_revoked_at);
+	assert_int_equal(got->revoked_at, 77);
+	store_free(got);
+	store_abort(t);
+}
+
+static void
+caller_update_refuses_to_change_the_id(void **state)
+{
+	fixture *f = *state;
+	store_caller caller = ENRT__V1__CALLER_RECORD__INIT;
+	store_caller *got;
+	store_txn *t;
+
+	assert_int_equal(add_caller(f->s, 1, "c1"), ENRT_OK);
+	caller.id = "c9";
+	caller.name = "renamed";
+	assert_int_equal(
+	    update_caller(f->s, 1, &caller), ENRT_INVALID_ARGUMENT);
+
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	assert_int_equal(
+	    store_caller_by_id(t, "c9", &got, NULL), ENRT_NOT_FOUND);
+	assert_int_equal(store_caller_by_id(t, "c1", &got, NULL), ENRT_OK);
+	assert_string_equal(got->name, "svc");
+	store_free(got);
+	store_abort(t);
+}
+
+static void
+caller_update_of_a_missing_caller_is_not_found(void **state)
+{
+	fixture *f = *state;
+	store_caller caller = ENRT__V1__CALLER_RECORD__INIT;
+	uint8_t digest[STORE_DIGEST_LEN];
+	store_txn *t;
+
+	caller.id = "c1";
+	digest_of(1, digest);
+	assert_int_equal(store_begin_write(f->s, &t), ENRT_OK);
+	store_caller_update(t, digest, &caller);
+	assert_int_equal(store_status(t), ENRT_NOT_FOUND);
+	assert_string_equal(store_message(t), "caller: no such caller");
+	assert_int_equal(store_commit(t), ENRT_NOT_FOUND);
+	assert_int_equal(caller_count(f->s), 0);
+}
+
+static enrt_status
+scan_callers(
+    store *s, const char *cursor, seen *v, char next[STORE_CURSOR_MAX])
+{
+	store_txn *t;
+	enrt_status status;
+
+	v->on_page = 0;
+	assert_int_equal(store_begin_read(s, &t), ENRT_OK);
+	status = store_caller_scan(t, cursor, see_caller, v, next);
+	store_abort(t);
+	return status;
+}
+
+static void
+caller_scan_pages_in_id_order(void **state)
+{
+	fixture *f = *state;
+	seen v = {.page = 2};
+	char cursor[STORE_CURSOR_MAX], next[STORE_CURSOR_MAX];
+	const char *order[] = {"c1", "c2", "c3", "c4", "c5"};
+	int i;
+
+	/* Credentials in the reverse order of ids, so that ids lead. */
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(
+		    add_caller(f->s, 5 - i, (char *)order[i]), ENRT_OK);
+	}
+
+	assert_int_equal(scan_callers(f->s, NULL, &v, next), ENRT_OK);
+	assert_string_equal(next, "c3");
+	while (next[0] != '\0') {
+		strcpy(cursor, next);
+		assert_int_equal(
+		    scan_callers(f->s, cursor, &v, next), ENRT_OK);
+	}
+	assert_seen(&v, order, 5);
+}
+
+static void
+caller_scan_refuses_a_cursor_it_did_not_make(void **state)
+{
+	fixture *f = *state;
+	char too_long[STORE_CALLER_ID_MAX + 2];
+	const char *bad[] = {"", "c 1", "c\001", too_long};
+	seen v = {0};
+	char next[STORE_CURSOR_MAX];
+	size_t i;
+
+	memset(too_long, 'c', sizeof(too_long) - 1);
+	too_long[sizeof(too_long) - 1] = '\0';
+	assert_int_equal(add_caller(f->s, 1, "c1"), ENRT_OK);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(scan_callers(f->s, bad[i], &v, next),
+		    ENRT_INVALID_ARGUMENT);
+	}
+	assert_int_equal(v.n, 0);
 }
 
 static int64_t
@@ -1273,6 +1552,53 @@ an_id_whose_token_is_gone_is_internal(void **state)
 	    store_token_by_id(t, "short", &got, NULL), ENRT_INTERNAL);
 	assert_non_null(strstr(store_message(t), "token_ids is corrupt"));
 	store_abort(t);
+}
+
+static void
+a_caller_id_whose_caller_is_gone_is_internal(void **state)
+{
+	fixture *f = *state;
+	store_caller *got = (store_caller *)1;
+	seen v = {0};
+	char next[STORE_CURSOR_MAX];
+	store_txn *t;
+
+	store_close(f->s);
+	f->s = NULL;
+	raw_put(
+	    f->dir, "caller_ids", "ghost", "0123456789abcdef0123456789abcdef");
+	reopen(f, 0);
+
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	assert_int_equal(
+	    store_caller_by_id(t, "ghost", &got, NULL), ENRT_INTERNAL);
+	assert_null(got);
+	assert_non_null(strstr(store_message(t), "caller_ids"));
+	store_abort(t);
+	assert_int_equal(scan_callers(f->s, NULL, &v, next), ENRT_INTERNAL);
+	assert_int_equal(v.n, 0);
+}
+
+static void
+a_caller_id_the_store_would_refuse_is_internal_in_a_scan(void **state)
+{
+	fixture *f = *state;
+	seen v = {0};
+	char next[STORE_CURSOR_MAX];
+	store_txn *t;
+
+	store_close(f->s);
+	f->s = NULL;
+	raw_put(
+	    f->dir, "caller_ids", "c 1", "0123456789abcdef0123456789abcdef");
+	reopen(f, 0);
+
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	assert_int_equal(
+	    store_caller_scan(t, NULL, see_caller, &v, next), ENRT_INTERNAL);
+	assert_non_null(strstr(store_message(t), "caller_ids is corrupt"));
+	store_abort(t);
+	assert_int_equal(v.n, 0);
 }
 
 static void
@@ -1399,11 +1725,37 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        caller_add_refuses_a_taken_credential, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
+	        caller_add_keeps_an_index_by_id, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        caller_lookups_of_unknown_ids_are_not_found_and_not_sticky,
+	        setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        caller_add_refuses_a_taken_id_and_writes_nothing, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        caller_add_refuses_ids_it_cannot_key, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        caller_update_rewrites_the_record, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        caller_update_refuses_to_change_the_id, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        caller_update_of_a_missing_caller_is_not_found, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        caller_scan_pages_in_id_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        caller_scan_refuses_a_cursor_it_did_not_make, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
 	        last_used_keeps_the_later_time, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        a_corrupt_record_is_internal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        an_id_whose_token_is_gone_is_internal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        a_caller_id_whose_caller_is_gone_is_internal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        a_caller_id_the_store_would_refuse_is_internal_in_a_scan,
+	        setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        open_refuses_a_map_too_small_for_its_databases, setup,
 	        teardown),
