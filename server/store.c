@@ -7,6 +7,7 @@
  * began it.
  *
  *   meta          "schema_version" -> decimal text
+ *                 "audit_sequence" -> the last event's, 8 bytes big-endian
  *   tokens        digest -> TokenRecord
  *   token_ids     token id -> digest
  *   owner_tokens  owner, 0, order(created_at), token id -> empty
@@ -17,11 +18,18 @@
  *   callers       digest -> CallerRecord
  *   caller_ids    caller id -> digest
  *   last_used     token id -> time, 8 bytes big-endian
+ *   audit         order(time), sequence (8 bytes big-endian) -> AuditEvent
  *
  * order() flips the sign bit of a time and writes it big-endian, so that
  * byte order is time order, negative times included.  A token cursor is
  * that order in 16 hex digits, a dot and the token id: the index key of
- * the record it resumes at, spelled in text.
+ * the record it resumes at, spelled in text.  An event cursor spells
+ * an audit key the same way: the order, a dot, the sequence in 16 hex
+ * digits.
+ *
+ * The audit sequence is counted in meta, not read from the last audit
+ * key: after the clock steps back, the last key is not the event
+ * appended last, and its sequence would be handed out twice.
  *
  * Keys may be digests, so no log line or message ever carries one.
  */
@@ -39,9 +47,12 @@
 
 #define DEFAULT_MAP_SIZE ((size_t)1 << 30)
 #define SCHEMA_KEY       "schema_version"
+#define SEQUENCE_KEY     "audit_sequence"
 #define ORDER_LEN        8
 #define ORDER_HEX        16
 #define INDEX_KEY_MAX    (STORE_KEY_MAX + 1 + ORDER_LEN + STORE_TOKEN_ID_MAX)
+#define EVENT_KEY_LEN    (2 * ORDER_LEN)
+#define EVENT_CURSOR_LEN (2 * ORDER_HEX + 1)
 
 enum db {
 	DB_META,
@@ -55,6 +66,7 @@ enum db {
 	DB_CALLERS,
 	DB_CALLER_IDS,
 	DB_LAST_USED,
+	DB_AUDIT,
 	DB_COUNT
 };
 
@@ -70,6 +82,7 @@ static const char *const db_names[DB_COUNT] = {
     [DB_CALLERS] = "callers",
     [DB_CALLER_IDS] = "caller_ids",
     [DB_LAST_USED] = "last_used",
+    [DB_AUDIT] = "audit",
 };
 
 struct store {
@@ -117,6 +130,7 @@ struct record_walk {
 		store_app_visitor app;
 		store_user_visitor user;
 		store_caller_visitor caller;
+		store_event_visitor event;
 	} visit;
 	void *arg;
 	char *next;
@@ -300,6 +314,25 @@ static uint64_t
 order_of(int64_t when)
 {
 	return (uint64_t)when ^ (UINT64_C(1) << 63);
+}
+
+/* Reads ORDER_HEX lowercase hex digits, as "%016" PRIx64 writes them. */
+static bool
+hex64(const char *text, uint64_t *v)
+{
+	const char *hex = "0123456789abcdef";
+	const char *digit;
+	int i;
+
+	*v = 0;
+	for (i = 0; i < ORDER_HEX; i++) {
+		digit = text[i] == '\0' ? NULL : strchr(hex, text[i]);
+		if (digit == NULL) {
+			return false;
+		}
+		*v = *v << 4 | (uint64_t)(digit - hex);
+	}
+	return true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1002,20 +1035,11 @@ store_token_update(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
 static bool
 index_key_cursor(index_key *k, const char *cursor)
 {
-	uint64_t order = 0;
-	const char *hex = "0123456789abcdef";
-	const char *digit;
-	int i;
+	uint64_t order;
 
-	if (strnlen(cursor, STORE_CURSOR_MAX) == STORE_CURSOR_MAX) {
+	if (strnlen(cursor, STORE_CURSOR_MAX) == STORE_CURSOR_MAX ||
+	    !hex64(cursor, &order)) {
 		return false;
-	}
-	for (i = 0; i < ORDER_HEX; i++) {
-		digit = cursor[i] == '\0' ? NULL : strchr(hex, cursor[i]);
-		if (digit == NULL) {
-			return false;
-		}
-		order = order << 4 | (uint64_t)(digit - hex);
 	}
 	if (cursor[ORDER_HEX] != '.' ||
 	    !printable_id(cursor + ORDER_HEX + 1, STORE_TOKEN_ID_MAX)) {
@@ -1461,6 +1485,146 @@ store_caller_count(store_txn *t, size_t *count)
 	}
 	*count = st.ms_entries;
 	return ENRT_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Audit events                                                        */
+
+static void
+event_key(uint8_t key[EVENT_KEY_LEN], uint64_t order, uint64_t sequence)
+{
+	be64_put(key, order);
+	be64_put(key + ORDER_LEN, sequence);
+}
+
+/* The sequence of the event appended last; 0 before the first. */
+static enrt_status
+last_sequence(store_txn *t, uint64_t *sequence)
+{
+	MDB_val key = str_val(SEQUENCE_KEY), val;
+	enrt_status status;
+
+	*sequence = 0;
+	status = db_get(t, DB_META, &key, &val);
+	if (status != ENRT_OK) {
+		return status == ENRT_NOT_FOUND ? ENRT_OK : status;
+	}
+	if (val.mv_size != 8) {
+		return corrupt(t, DB_META);
+	}
+	*sequence = be64_get(val.mv_data);
+	return ENRT_OK;
+}
+
+static void
+sequence_put(store_txn *t, uint64_t sequence)
+{
+	uint8_t bytes[8];
+	MDB_val key = str_val(SEQUENCE_KEY);
+	MDB_val val = bytes_val(bytes, sizeof(bytes));
+
+	be64_put(bytes, sequence);
+	db_put(t, DB_META, &key, &val, 0);
+}
+
+/* The time is the key: an event without one has no place in the log. */
+static bool
+event_valid(store_txn *t, const store_event *event)
+{
+	assert(event != NULL);
+	if (!event->has_time) {
+		fail(t, ENRT_INVALID_ARGUMENT, "time: required");
+	}
+	return ok(t);
+}
+
+void
+store_event_append(store_txn *t, const store_event *event)
+{
+	uint8_t bytes[EVENT_KEY_LEN];
+	store_event copy;
+	MDB_val key;
+	uint64_t last;
+
+	if (!ok(t) || !event_valid(t, event) ||
+	    last_sequence(t, &last) != ENRT_OK) {
+		return;
+	}
+
+	copy = *event;
+	copy.has_sequence = true;
+	copy.sequence = last + 1;
+	event_key(bytes, order_of(copy.time), copy.sequence);
+	key = bytes_val(bytes, sizeof(bytes));
+	sequence_put(t, copy.sequence);
+	put_record(t, DB_AUDIT, &key, &copy.base);
+}
+
+/* Sets key to resume at the event that cursor names. */
+static bool
+event_cursor(uint8_t key[EVENT_KEY_LEN], const char *cursor)
+{
+	uint64_t order, sequence;
+
+	if (strnlen(cursor, EVENT_CURSOR_LEN + 1) != EVENT_CURSOR_LEN ||
+	    !hex64(cursor, &order) || cursor[ORDER_HEX] != '.' ||
+	    !hex64(cursor + ORDER_HEX + 1, &sequence) || sequence == 0) {
+		return false;
+	}
+	event_key(key, order, sequence);
+	return true;
+}
+
+static store_visit
+call_event(const record_walk *w, const ProtobufCMessage *m)
+{
+	return w->visit.event(w->arg, (const store_event *)m);
+}
+
+static enrt_status
+event_step(void *ctx, const MDB_val *key, const MDB_val *val, bool *stop)
+{
+	record_walk *w = ctx;
+	const uint8_t *k = key->mv_data;
+	enrt_status status;
+
+	if (key->mv_size != EVENT_KEY_LEN) {
+		return corrupt(w->t, DB_AUDIT);
+	}
+	status = visit_record(w, DB_AUDIT, val, stop);
+	if (status == ENRT_OK && *stop && w->next != NULL) {
+		snprintf(w->next, STORE_CURSOR_MAX,
+		    "%016" PRIx64 ".%016" PRIx64, be64_get(k),
+		    be64_get(k + ORDER_LEN));
+	}
+	return status;
+}
+
+enrt_status
+store_event_scan(store_txn *t, int64_t since, const char *cursor,
+    store_event_visitor visit, void *arg, char *next)
+{
+	record_walk w = {.t = t,
+	    .d = DB_AUDIT,
+	    .desc = &enrt__v1__audit_event__descriptor,
+	    .call = call_event,
+	    .visit.event = visit,
+	    .arg = arg,
+	    .next = next};
+	uint8_t start[EVENT_KEY_LEN];
+
+	clear_next(next);
+	if (!ok(t)) {
+		return t->e.code;
+	}
+	if (cursor == NULL) {
+		/* Sequences start at 1: this is before any event at since. */
+		event_key(start, order_of(since), 0);
+	} else if (!event_cursor(start, cursor)) {
+		return bad_cursor(t);
+	}
+	return walk(
+	    t, DB_AUDIT, bytes_val(start, sizeof(start)), event_step, &w);
 }
 
 /* ------------------------------------------------------------------ */

@@ -1508,6 +1508,308 @@ last_used_keeps_the_later_time(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Audit events                                                        */
+
+/* What an event visitor saw, and after how many events it stops. */
+typedef struct events_seen {
+	char actions[MAX_SEEN][16];
+	uint64_t sequences[MAX_SEEN];
+	int64_t times[MAX_SEEN];
+	size_t n;
+	size_t page; /* 0: never stop */
+	size_t on_page;
+} events_seen;
+
+static store_visit
+see_event(void *arg, const store_event *event)
+{
+	events_seen *v = arg;
+
+	if (v->page != 0 && v->on_page == v->page) {
+		return STORE_STOP;
+	}
+	assert_true(v->n < MAX_SEEN);
+	assert_true(event->has_sequence);
+	snprintf(
+	    v->actions[v->n], sizeof(v->actions[v->n]), "%s", event->action);
+	v->sequences[v->n] = event->sequence;
+	v->times[v->n] = event->time;
+	v->n++;
+	v->on_page++;
+	return STORE_CONTINUE;
+}
+
+static store_event
+event_of(int64_t time, char *action)
+{
+	store_event event = ENRT__V1__AUDIT_EVENT__INIT;
+
+	event.has_time = 1;
+	event.time = time;
+	event.caller_id = "cal_1";
+	event.acting_user = "ann";
+	event.action = action;
+	event.target_id = "tok_1";
+	event.has_outcome = 1;
+	event.outcome = ENRT__V1__STATUS__NOT_FOUND;
+	return event;
+}
+
+/* Appends one event in its own transaction; returns the commit status. */
+static enrt_status
+append_event(store *s, int64_t time, char *action)
+{
+	store_event event = event_of(time, action);
+	store_txn *t;
+
+	assert_int_equal(store_begin_write(s, &t), ENRT_OK);
+	store_event_append(t, &event);
+	return store_commit(t);
+}
+
+/* Scans one page of events in its own read transaction. */
+static enrt_status
+scan_events(store *s, int64_t since, const char *cursor, events_seen *v,
+    char next[STORE_CURSOR_MAX])
+{
+	store_txn *t;
+	enrt_status status;
+
+	v->on_page = 0;
+	assert_int_equal(store_begin_read(s, &t), ENRT_OK);
+	status = store_event_scan(t, since, cursor, see_event, v, next);
+	store_abort(t);
+	return status;
+}
+
+static void
+assert_actions(const events_seen *v, const char *const *actions, size_t n)
+{
+	size_t i;
+
+	assert_int_equal(v->n, n);
+	for (i = 0; i < n; i++) {
+		assert_string_equal(v->actions[i], actions[i]);
+	}
+}
+
+/* Keeps a copy of the first event visited, packed and unpacked again. */
+static store_visit
+keep_event(void *arg, const store_event *event)
+{
+	store_event **out = arg;
+	uint8_t buf[512];
+	size_t n = protobuf_c_message_get_packed_size(&event->base);
+
+	assert_true(n <= sizeof(buf));
+	protobuf_c_message_pack(&event->base, buf);
+	*out = enrt__v1__audit_event__unpack(NULL, n, buf);
+	assert_non_null(*out);
+	return STORE_STOP;
+}
+
+static void
+events_get_increasing_sequences_within_and_across_transactions(void **state)
+{
+	fixture *f = *state;
+	store_event first = event_of(100, "issue");
+	store_event second = event_of(101, "revoke");
+	events_seen v = {0};
+	char next[STORE_CURSOR_MAX];
+	const char *order[] = {"issue", "revoke", "app_create"};
+	store_txn *t;
+
+	first.has_sequence = 1;
+	first.sequence = 42; /* the store's to set, not the caller's */
+	assert_int_equal(store_begin_write(f->s, &t), ENRT_OK);
+	store_event_append(t, &first);
+	store_event_append(t, &second);
+	assert_int_equal(store_commit(t), ENRT_OK);
+	assert_int_equal(append_event(f->s, 102, "app_create"), ENRT_OK);
+
+	assert_int_equal(scan_events(f->s, 0, NULL, &v, next), ENRT_OK);
+	assert_actions(&v, order, 3);
+	assert_int_equal(v.sequences[0], 1);
+	assert_int_equal(v.sequences[1], 2);
+	assert_int_equal(v.sequences[2], 3);
+	assert_string_equal(next, "");
+}
+
+static void
+event_fields_are_kept(void **state)
+{
+	fixture *f = *state;
+	store_event *got = NULL;
+	store_txn *t;
+
+	assert_int_equal(append_event(f->s, -7, "user_delete"), ENRT_OK);
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	assert_int_equal(
+	    store_event_scan(t, INT64_MIN, NULL, keep_event, &got, NULL),
+	    ENRT_OK);
+	store_abort(t);
+
+	assert_non_null(got);
+	assert_int_equal(got->time, -7);
+	assert_string_equal(got->caller_id, "cal_1");
+	assert_string_equal(got->acting_user, "ann");
+	assert_string_equal(got->action, "user_delete");
+	assert_string_equal(got->target_id, "tok_1");
+	assert_int_equal(got->outcome, ENRT__V1__STATUS__NOT_FOUND);
+	assert_int_equal(got->sequence, 1);
+	store_free(got);
+}
+
+static void
+events_of_one_time_keep_their_append_order(void **state)
+{
+	fixture *f = *state;
+	store_event b = event_of(50, "b");
+	store_event c = event_of(50, "c");
+	events_seen v = {0};
+	char next[STORE_CURSOR_MAX];
+	const char *order[] = {"a", "b", "c", "d"};
+	store_txn *t;
+
+	assert_int_equal(append_event(f->s, 50, "a"), ENRT_OK);
+	assert_int_equal(store_begin_write(f->s, &t), ENRT_OK);
+	store_event_append(t, &b);
+	store_event_append(t, &c);
+	assert_int_equal(store_commit(t), ENRT_OK);
+	assert_int_equal(append_event(f->s, 50, "d"), ENRT_OK);
+
+	assert_int_equal(scan_events(f->s, 50, NULL, &v, next), ENRT_OK);
+	assert_actions(&v, order, 4);
+}
+
+static void
+events_after_a_step_back_of_the_clock_are_all_kept(void **state)
+{
+	fixture *f = *state;
+	events_seen v = {0};
+	char next[STORE_CURSOR_MAX];
+	const char *order[] = {"second", "third", "first"};
+
+	assert_int_equal(append_event(f->s, 100, "first"), ENRT_OK);
+	assert_int_equal(append_event(f->s, 50, "second"), ENRT_OK);
+	assert_int_equal(append_event(f->s, 50, "third"), ENRT_OK);
+
+	assert_int_equal(scan_events(f->s, 0, NULL, &v, next), ENRT_OK);
+	assert_actions(&v, order, 3);
+	assert_int_equal(v.sequences[0], 2);
+	assert_int_equal(v.sequences[1], 3);
+	assert_int_equal(v.sequences[2], 1);
+}
+
+static void
+event_scan_starts_at_since(void **state)
+{
+	fixture *f = *state;
+	events_seen v = {0};
+	char next[STORE_CURSOR_MAX];
+	const char *from_10[] = {"at10", "again10", "at20"};
+	const char *from_neg[] = {"neg", "at5", "at10", "again10", "at20"};
+
+	assert_int_equal(append_event(f->s, 10, "at10"), ENRT_OK);
+	assert_int_equal(append_event(f->s, 5, "at5"), ENRT_OK);
+	assert_int_equal(append_event(f->s, 20, "at20"), ENRT_OK);
+	assert_int_equal(append_event(f->s, -3, "neg"), ENRT_OK);
+	assert_int_equal(append_event(f->s, 10, "again10"), ENRT_OK);
+
+	assert_int_equal(scan_events(f->s, 10, NULL, &v, next), ENRT_OK);
+	assert_actions(&v, from_10, 3);
+	v.n = 0;
+	assert_int_equal(scan_events(f->s, 6, NULL, &v, next), ENRT_OK);
+	assert_actions(&v, from_10, 3);
+	v.n = 0;
+	assert_int_equal(scan_events(f->s, -3, NULL, &v, next), ENRT_OK);
+	assert_actions(&v, from_neg, 5);
+	v.n = 0;
+	assert_int_equal(scan_events(f->s, 21, NULL, &v, next), ENRT_OK);
+	assert_int_equal(v.n, 0);
+}
+
+static void
+event_scan_pages_with_a_cursor(void **state)
+{
+	fixture *f = *state;
+	events_seen v = {.page = 2};
+	char cursor[STORE_CURSOR_MAX], next[STORE_CURSOR_MAX];
+	const char *all[] = {"e1", "e2", "e3", "e4", "e5"};
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(
+		    append_event(f->s, 100 + i / 2, (char *)all[i]), ENRT_OK);
+	}
+
+	assert_int_equal(scan_events(f->s, 0, NULL, &v, next), ENRT_OK);
+	assert_string_equal(next, "8000000000000065.0000000000000003");
+	while (next[0] != '\0') {
+		strcpy(cursor, next);
+		/* A cursor, when given, wins over since. */
+		assert_int_equal(
+		    scan_events(f->s, INT64_MAX, cursor, &v, next), ENRT_OK);
+	}
+	assert_actions(&v, all, 5);
+}
+
+static void
+event_scan_refuses_a_cursor_it_did_not_make(void **state)
+{
+	fixture *f = *state;
+	const char *bad[] = {"", "8000000000000064", "8000000000000064.",
+	    "8000000000000064.000000000000001",
+	    "8000000000000064.00000000000000011",
+	    "8000000000000064-0000000000000001",
+	    "800000000000006A.0000000000000001",
+	    "8000000000000064.000000000000000g",
+	    "8000000000000064.0000000000000000", "8000000000000064.t1",
+	    " 8000000000000064.000000000000001"};
+	events_seen v = {0};
+	char next[STORE_CURSOR_MAX];
+	store_txn *t;
+	size_t i;
+
+	assert_int_equal(append_event(f->s, 100, "e1"), ENRT_OK);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+		assert_int_equal(
+		    store_event_scan(t, 0, bad[i], see_event, &v, next),
+		    ENRT_INVALID_ARGUMENT);
+		assert_string_equal(
+		    store_message(t), "cursor: not a cursor this server made");
+		store_abort(t);
+	}
+	assert_int_equal(v.n, 0);
+	assert_int_equal(scan_events(f->s, 0,
+	                     "8000000000000064.0000000000000001", &v, next),
+	    ENRT_OK);
+	assert_int_equal(v.n, 1);
+}
+
+static void
+event_append_refuses_an_event_without_a_time(void **state)
+{
+	fixture *f = *state;
+	store_event event = event_of(1, "issue");
+	events_seen v = {0};
+	char next[STORE_CURSOR_MAX];
+	store_txn *t;
+
+	event.has_time = 0;
+	assert_int_equal(store_begin_write(f->s, &t), ENRT_OK);
+	store_event_append(t, &event);
+	assert_string_equal(store_message(t), "time: required");
+	assert_int_equal(store_commit(t), ENRT_INVALID_ARGUMENT);
+
+	assert_int_equal(append_event(f->s, 1, "after"), ENRT_OK);
+	assert_int_equal(scan_events(f->s, 0, NULL, &v, next), ENRT_OK);
+	assert_int_equal(v.n, 1);
+	assert_int_equal(v.sequences[0], 1);
+}
+
+/* ------------------------------------------------------------------ */
 /* Damage and exhaustion                                               */
 
 static void
@@ -1597,6 +1899,34 @@ a_caller_id_the_store_would_refuse_is_internal_in_a_scan(void **state)
 	assert_int_equal(
 	    store_caller_scan(t, NULL, see_caller, &v, next), ENRT_INTERNAL);
 	assert_non_null(strstr(store_message(t), "caller_ids is corrupt"));
+	store_abort(t);
+	assert_int_equal(v.n, 0);
+}
+
+static void
+a_damaged_audit_log_is_internal(void **state)
+{
+	fixture *f = *state;
+	store_event event = event_of(1, "issue");
+	events_seen v = {0};
+	char next[STORE_CURSOR_MAX];
+	store_txn *t;
+
+	store_close(f->s);
+	f->s = NULL;
+	raw_put(f->dir, "meta", "audit_sequence", "123");
+	raw_put(f->dir, "audit", "short", "");
+	reopen(f, 0);
+
+	assert_int_equal(store_begin_write(f->s, &t), ENRT_OK);
+	store_event_append(t, &event);
+	assert_non_null(strstr(store_message(t), "meta is corrupt"));
+	assert_int_equal(store_commit(t), ENRT_INTERNAL);
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	assert_int_equal(
+	    store_event_scan(t, INT64_MIN, NULL, see_event, &v, next),
+	    ENRT_INTERNAL);
+	assert_non_null(strstr(store_message(t), "audit is corrupt"));
 	store_abort(t);
 	assert_int_equal(v.n, 0);
 }
@@ -1748,6 +2078,24 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        last_used_keeps_the_later_time, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
+	        events_get_increasing_sequences_within_and_across_transactions,
+	        setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        event_fields_are_kept, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        events_of_one_time_keep_their_append_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        events_after_a_step_back_of_the_clock_are_all_kept, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        event_scan_starts_at_since, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        event_scan_pages_with_a_cursor, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        event_scan_refuses_a_cursor_it_did_not_make, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        event_append_refuses_an_event_without_a_time, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
 	        a_corrupt_record_is_internal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        an_id_whose_token_is_gone_is_internal, setup, teardown),
@@ -1756,6 +2104,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        a_caller_id_the_store_would_refuse_is_internal_in_a_scan,
 	        setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        a_damaged_audit_log_is_internal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        open_refuses_a_map_too_small_for_its_databases, setup,
 	        teardown),
