@@ -115,6 +115,15 @@ wipe(char *secret)
 	}
 }
 
+/* Text of the form of a token or a credential, whatever its role. */
+static bool
+looks_secret(const char *text)
+{
+	size_t len = strlen(text);
+
+	return enrt_token_check(text, len) || enrt_credential_check(text, len);
+}
+
 static void
 wipe_request(Enrt__V1__Request *req)
 {
@@ -257,29 +266,36 @@ run(rules *r, const actor *a, const Enrt__V1__Request *req,
 	}
 }
 
-/* An id from the request for a refusal's audit event, if well formed. */
+/*
+ * The id a refused request aimed at, for its audit event: only an id of
+ * the right form, and never anything shaped like a token or credential
+ * (a value pasted where an id belongs must not reach the log).
+ */
 static const char *
 audit_target(const Enrt__V1__Request *req)
 {
-	const char *id = NULL;
+	const char *id = NULL, *prefix = NULL;
 	err ignored;
 
 	switch (req->op_case) {
 	case ENRT__V1__REQUEST__OP_ISSUE:
 		id = req->issue->app_id;
+		prefix = "app_";
 		break;
 	case ENRT__V1__REQUEST__OP_REVOKE:
-		/* Never the value: the log must not hold a token. */
-		if (req->revoke->target_case !=
-		    ENRT__V1__REVOKE_REQUEST__TARGET_TOKEN_VALUE) {
+		if (req->revoke->target_case ==
+		    ENRT__V1__REVOKE_REQUEST__TARGET_TOKEN_ID) {
 			id = req->revoke->token_id;
+			prefix = "tok_";
 		}
 		break;
 	case ENRT__V1__REQUEST__OP_UPDATE_APP:
 		id = req->update_app->id;
+		prefix = "app_";
 		break;
 	case ENRT__V1__REQUEST__OP_REVOKE_CALLER:
 		id = req->revoke_caller->id;
+		prefix = "cal_";
 		break;
 	case ENRT__V1__REQUEST__OP_SET_USER:
 		id = req->set_user->id;
@@ -288,12 +304,17 @@ audit_target(const Enrt__V1__Request *req)
 		id = req->delete_user->id;
 		break;
 	default:
-		break;
-	}
-	if (id == NULL || validate_user_id("id", id, &ignored) != ENRT_OK) {
 		return NULL;
 	}
-	return id;
+	if (id == NULL || looks_secret(id)) {
+		return NULL;
+	}
+	if (prefix != NULL) {
+		return validate_id("id", id, prefix, &ignored) == ENRT_OK
+		           ? id
+		           : NULL;
+	}
+	return validate_user_id("id", id, &ignored) == ENRT_OK ? id : NULL;
 }
 
 /* What the access line says of a request. */

@@ -7,6 +7,7 @@
  * began it.
  *
  *   meta          "schema_version" -> decimal text
+ *                 "audit_sequence" -> the last event's, 8 bytes big-endian
  *   tokens        digest -> TokenRecord
  *   token_ids     token id -> digest
  *   owner_tokens  owner, 0, order(created_at), token id -> empty
@@ -15,12 +16,20 @@
  *   app_names     app name -> app id
  *   users         user id -> UserRecord
  *   callers       digest -> CallerRecord
+ *   caller_ids    caller id -> digest
  *   last_used     token id -> time, 8 bytes big-endian
+ *   audit         order(time), sequence (8 bytes big-endian) -> AuditEvent
  *
  * order() flips the sign bit of a time and writes it big-endian, so that
  * byte order is time order, negative times included.  A token cursor is
  * that order in 16 hex digits, a dot and the token id: the index key of
- * the record it resumes at, spelled in text.
+ * the record it resumes at, spelled in text.  An event cursor spells
+ * an audit key the same way: the order, a dot, the sequence in 16 hex
+ * digits.
+ *
+ * The audit sequence is counted in meta, not read from the last audit
+ * key: after the clock steps back, the last key is not the event
+ * appended last, and its sequence would be handed out twice.
  *
  * Keys may be digests, so no log line or message ever carries one.
  */
@@ -38,9 +47,12 @@
 
 #define DEFAULT_MAP_SIZE ((size_t)1 << 30)
 #define SCHEMA_KEY       "schema_version"
+#define SEQUENCE_KEY     "audit_sequence"
 #define ORDER_LEN        8
 #define ORDER_HEX        16
 #define INDEX_KEY_MAX    (STORE_KEY_MAX + 1 + ORDER_LEN + STORE_TOKEN_ID_MAX)
+#define EVENT_KEY_LEN    (2 * ORDER_LEN)
+#define EVENT_CURSOR_LEN (2 * ORDER_HEX + 1)
 
 enum db {
 	DB_META,
@@ -52,7 +64,9 @@ enum db {
 	DB_APP_NAMES,
 	DB_USERS,
 	DB_CALLERS,
+	DB_CALLER_IDS,
 	DB_LAST_USED,
+	DB_AUDIT,
 	DB_COUNT
 };
 
@@ -66,7 +80,9 @@ static const char *const db_names[DB_COUNT] = {
     [DB_APP_NAMES] = "app_names",
     [DB_USERS] = "users",
     [DB_CALLERS] = "callers",
+    [DB_CALLER_IDS] = "caller_ids",
     [DB_LAST_USED] = "last_used",
+    [DB_AUDIT] = "audit",
 };
 
 struct store {
@@ -100,12 +116,39 @@ typedef struct token_walk {
 	char *next;
 } token_walk;
 
-typedef struct app_walk {
+/* A walk over records of one kind, with the visitor of that kind. */
+typedef struct record_walk record_walk;
+
+struct record_walk {
 	store_txn *t;
-	store_app_visitor visit;
+	enum db d;      /* the database walked: records, or an index of them */
+	size_t key_max; /* of an id key */
+	bool printable; /* whether ids are printable_id, or any key_string */
+	const ProtobufCMessageDescriptor *desc;
+	store_visit (*call)(const record_walk *w, const ProtobufCMessage *m);
+	union {
+		store_app_visitor app;
+		store_user_visitor user;
+		store_caller_visitor caller;
+		store_event_visitor event;
+	} visit;
 	void *arg;
 	char *next;
-} app_walk;
+};
+
+/* Records kept by digest and found by id through an index. */
+typedef struct id_index {
+	enum db ids;     /* id -> digest */
+	enum db records; /* digest -> record */
+	size_t id_max;
+	const ProtobufCMessageDescriptor *desc;
+} id_index;
+
+static const id_index token_index = {DB_TOKEN_IDS, DB_TOKENS,
+    STORE_TOKEN_ID_MAX, &enrt__v1__token_record__descriptor};
+
+static const id_index caller_index = {DB_CALLER_IDS, DB_CALLERS,
+    STORE_CALLER_ID_MAX, &enrt__v1__caller_record__descriptor};
 
 static enrt_status fail(store_txn *t, enrt_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -273,6 +316,25 @@ order_of(int64_t when)
 	return (uint64_t)when ^ (UINT64_C(1) << 63);
 }
 
+/* Reads ORDER_HEX lowercase hex digits, as "%016" PRIx64 writes them. */
+static bool
+hex64(const char *text, uint64_t *v)
+{
+	const char *hex = "0123456789abcdef";
+	const char *digit;
+	int i;
+
+	*v = 0;
+	for (i = 0; i < ORDER_HEX; i++) {
+		digit = text[i] == '\0' ? NULL : strchr(hex, text[i]);
+		if (digit == NULL) {
+			return false;
+		}
+		*v = *v << 4 | (uint64_t)(digit - hex);
+	}
+	return true;
+}
+
 /* ------------------------------------------------------------------ */
 /* Database access; each step is a no-op once t has failed             */
 
@@ -297,13 +359,14 @@ db_put(store_txn *t, enum db d, MDB_val *key, MDB_val *val, unsigned flags)
 	return check(t, rc, "mdb_put", d) == ENRT_OK;
 }
 
-static void
+static enrt_status
 db_del(store_txn *t, enum db d, MDB_val *key)
 {
-	if (ok(t)) {
-		check(
-		    t, mdb_del(t->txn, t->s->dbi[d], key, NULL), "mdb_del", d);
+	if (!ok(t)) {
+		return t->e.code;
 	}
+	return check(
+	    t, mdb_del(t->txn, t->s->dbi[d], key, NULL), "mdb_del", d);
 }
 
 /* Whether key is in d; a failure counts as taken, so nothing is added. */
@@ -353,6 +416,63 @@ get_record(store_txn *t, enum db d, MDB_val *key,
 	return unpack(t, d, &val, desc, out);
 }
 
+/* The digest that index x holds for id. */
+static enrt_status
+digest_of(store_txn *t, const id_index *x, const char *id,
+    uint8_t digest[STORE_DIGEST_LEN])
+{
+	MDB_val key = str_val(id), val;
+	enrt_status status;
+
+	status = db_get(t, x->ids, &key, &val);
+	if (status != ENRT_OK) {
+		return status;
+	}
+	if (val.mv_size != STORE_DIGEST_LEN) {
+		return corrupt(t, x->ids);
+	}
+	memcpy(digest, val.mv_data, STORE_DIGEST_LEN);
+	return ENRT_OK;
+}
+
+/* An id or index entry whose record is gone: the store is inconsistent. */
+static enrt_status
+dangling(store_txn *t, enum db d, const char *id)
+{
+	log_error("store_index_dangling", "db=%s id=%s", db_names[d], id);
+	return fail(t, ENRT_INTERNAL,
+	    "store: an index in %s names a record that is gone", db_names[d]);
+}
+
+/* Finds a record by its id; digest, when not NULL, receives its key. */
+static enrt_status
+record_by_id(store_txn *t, const id_index *x, const char *id,
+    ProtobufCMessage **out, uint8_t digest[STORE_DIGEST_LEN])
+{
+	uint8_t found[STORE_DIGEST_LEN];
+	MDB_val key;
+	enrt_status status;
+
+	*out = NULL;
+	if (!printable_id(id, x->id_max)) {
+		return absent(t);
+	}
+	status = digest_of(t, x, id, found);
+	if (status != ENRT_OK) {
+		return status;
+	}
+
+	key = bytes_val(found, STORE_DIGEST_LEN);
+	status = get_record(t, x->records, &key, x->desc, out);
+	if (status == ENRT_NOT_FOUND) {
+		return dangling(t, x->ids, id);
+	}
+	if (status == ENRT_OK && digest != NULL) {
+		memcpy(digest, found, STORE_DIGEST_LEN);
+	}
+	return status;
+}
+
 /*
  * Walks d from start (MDB_SET_RANGE), or from the first key when start
  * is empty, until step stops it or d ends.
@@ -395,6 +515,92 @@ clear_next(char *next)
 	if (next != NULL) {
 		next[0] = '\0';
 	}
+}
+
+static enrt_status
+bad_cursor(store_txn *t)
+{
+	return fail(
+	    t, ENRT_INVALID_ARGUMENT, "cursor: not a cursor this server made");
+}
+
+/* Unpacks one record of d and hands it to the visitor for the call. */
+static enrt_status
+visit_record(record_walk *w, enum db d, const MDB_val *val, bool *stop)
+{
+	ProtobufCMessage *m;
+	enrt_status status;
+
+	status = unpack(w->t, d, val, w->desc, &m);
+	if (status != ENRT_OK) {
+		return status;
+	}
+	*stop = w->call(w, m) == STORE_STOP;
+	store_free(m);
+	return ENRT_OK;
+}
+
+/* An id key that a cursor can carry: no 0 byte, at most key_max. */
+static bool
+id_key(const record_walk *w, const MDB_val *key)
+{
+	return key->mv_size > 0 && key->mv_size <= w->key_max &&
+	       memchr(key->mv_data, '\0', key->mv_size) == NULL;
+}
+
+static void
+id_cursor(char *next, const MDB_val *key)
+{
+	if (next != NULL) {
+		memcpy(next, key->mv_data, key->mv_size);
+		next[key->mv_size] = '\0';
+	}
+}
+
+/* One step through a database of id -> record. */
+static enrt_status
+id_step(void *ctx, const MDB_val *key, const MDB_val *val, bool *stop)
+{
+	record_walk *w = ctx;
+	enrt_status status;
+
+	if (!id_key(w, key)) {
+		return corrupt(w->t, w->d);
+	}
+	status = visit_record(w, w->d, val, stop);
+	if (status == ENRT_OK && *stop) {
+		id_cursor(w->next, key);
+	}
+	return status;
+}
+
+/* Whether a cursor names an id that w->d could hold. */
+static bool
+id_valid(const record_walk *w, const char *id)
+{
+	if (w->printable) {
+		return printable_id(id, w->key_max);
+	}
+	return id[0] != '\0' && strnlen(id, w->key_max + 1) <= w->key_max;
+}
+
+/* Walks w->d in order of id from cursor (NULL: the first). */
+static enrt_status
+id_scan(record_walk *w, const char *cursor, walk_step step)
+{
+	MDB_val start = bytes_val(NULL, 0);
+
+	clear_next(w->next);
+	if (!ok(w->t)) {
+		return w->t->e.code;
+	}
+	if (cursor != NULL && !id_valid(w, cursor)) {
+		return bad_cursor(w->t);
+	}
+	if (cursor != NULL) {
+		start = str_val(cursor);
+	}
+	return walk(w->t, w->d, start, step, w);
 }
 
 /* ------------------------------------------------------------------ */
@@ -750,54 +956,15 @@ store_token_get(
 	return status;
 }
 
-/* The digest that token_ids holds for id. */
-static enrt_status
-digest_of(store_txn *t, const char *id, uint8_t digest[STORE_DIGEST_LEN])
-{
-	MDB_val key = str_val(id), val;
-	enrt_status status;
-
-	status = db_get(t, DB_TOKEN_IDS, &key, &val);
-	if (status != ENRT_OK) {
-		return status;
-	}
-	if (val.mv_size != STORE_DIGEST_LEN) {
-		return corrupt(t, DB_TOKEN_IDS);
-	}
-	memcpy(digest, val.mv_data, STORE_DIGEST_LEN);
-	return ENRT_OK;
-}
-
-/* An id or index entry whose token is gone: the store is inconsistent. */
-static enrt_status
-dangling(store_txn *t, const char *id)
-{
-	log_error("store_index_dangling", "token_id=%s", id);
-	return fail(
-	    t, ENRT_INTERNAL, "store: an index names a token that is gone");
-}
-
 enrt_status
 store_token_by_id(store_txn *t, const char *id, store_token **out,
     uint8_t digest[STORE_DIGEST_LEN])
 {
-	uint8_t found[STORE_DIGEST_LEN];
+	ProtobufCMessage *m;
 	enrt_status status;
 
-	*out = NULL;
-	if (!printable_id(id, STORE_TOKEN_ID_MAX)) {
-		return absent(t);
-	}
-	status = digest_of(t, id, found);
-	if (status == ENRT_OK) {
-		status = store_token_get(t, found, out);
-		if (status == ENRT_NOT_FOUND) {
-			status = dangling(t, id);
-		}
-	}
-	if (status == ENRT_OK && digest != NULL) {
-		memcpy(digest, found, STORE_DIGEST_LEN);
-	}
+	status = record_by_id(t, &token_index, id, &m, digest);
+	*out = (store_token *)m;
 	return status;
 }
 
@@ -868,20 +1035,11 @@ store_token_update(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
 static bool
 index_key_cursor(index_key *k, const char *cursor)
 {
-	uint64_t order = 0;
-	const char *hex = "0123456789abcdef";
-	const char *digit;
-	int i;
+	uint64_t order;
 
-	if (strnlen(cursor, STORE_CURSOR_MAX) == STORE_CURSOR_MAX) {
+	if (strnlen(cursor, STORE_CURSOR_MAX) == STORE_CURSOR_MAX ||
+	    !hex64(cursor, &order)) {
 		return false;
-	}
-	for (i = 0; i < ORDER_HEX; i++) {
-		digit = cursor[i] == '\0' ? NULL : strchr(hex, cursor[i]);
-		if (digit == NULL) {
-			return false;
-		}
-		order = order << 4 | (uint64_t)(digit - hex);
 	}
 	if (cursor[ORDER_HEX] != '.' ||
 	    !printable_id(cursor + ORDER_HEX + 1, STORE_TOKEN_ID_MAX)) {
@@ -907,11 +1065,11 @@ entry_id(store_txn *t, enum db d, const MDB_val *key, size_t prefix_len,
 }
 
 static enrt_status
-entry_token(store_txn *t, const char *id, store_token **out)
+entry_token(store_txn *t, enum db d, const char *id, store_token **out)
 {
 	enrt_status status = store_token_by_id(t, id, out, NULL);
 
-	return status == ENRT_NOT_FOUND ? dangling(t, id) : status;
+	return status == ENRT_NOT_FOUND ? dangling(t, d, id) : status;
 }
 
 static bool
@@ -939,7 +1097,7 @@ token_step(void *ctx, const MDB_val *key, const MDB_val *val, bool *stop)
 		return status;
 	}
 	order = be64_get((const uint8_t *)key->mv_data + w->at.prefix_len);
-	status = entry_token(w->t, id, &token);
+	status = entry_token(w->t, w->d, id, &token);
 	if (status != ENRT_OK) {
 		return status;
 	}
@@ -973,8 +1131,7 @@ store_token_scan(store_txn *t, bool by_app, const char *key,
 
 	index_key_init(&w.at, key);
 	if (cursor != NULL && !index_key_cursor(&w.at, cursor)) {
-		return fail(t, ENRT_INVALID_ARGUMENT,
-		    "cursor: not a cursor this server made");
+		return bad_cursor(t);
 	}
 	return walk(t, w.d, bytes_val(w.at.bytes, w.at.len), token_step, &w);
 }
@@ -1062,49 +1219,27 @@ store_app_put(store_txn *t, const store_app *app)
 	put_record(t, DB_APPS, &id, &app->base);
 }
 
-static enrt_status
-app_step(void *ctx, const MDB_val *key, const MDB_val *val, bool *stop)
+static store_visit
+call_app(const record_walk *w, const ProtobufCMessage *m)
 {
-	app_walk *w = ctx;
-	ProtobufCMessage *m;
-	enrt_status status;
-
-	if (key->mv_size > STORE_APP_ID_MAX) {
-		return corrupt(w->t, DB_APPS);
-	}
-	status = unpack(w->t, DB_APPS, val, &enrt__v1__app__descriptor, &m);
-	if (status != ENRT_OK) {
-		return status;
-	}
-
-	*stop = w->visit(w->arg, (store_app *)m) == STORE_STOP;
-	if (*stop && w->next != NULL) {
-		memcpy(w->next, key->mv_data, key->mv_size);
-		w->next[key->mv_size] = '\0';
-	}
-	store_free(m);
-	return ENRT_OK;
+	return w->visit.app(w->arg, (const store_app *)m);
 }
 
 enrt_status
 store_app_scan(store_txn *t, const char *cursor, store_app_visitor visit,
     void *arg, char *next)
 {
-	app_walk w = {.t = t, .visit = visit, .arg = arg, .next = next};
-	MDB_val start = bytes_val(NULL, 0);
+	record_walk w = {.t = t,
+	    .d = DB_APPS,
+	    .key_max = STORE_APP_ID_MAX,
+	    .printable = true,
+	    .desc = &enrt__v1__app__descriptor,
+	    .call = call_app,
+	    .visit.app = visit,
+	    .arg = arg,
+	    .next = next};
 
-	clear_next(next);
-	if (!ok(t)) {
-		return t->e.code;
-	}
-	if (cursor != NULL && !printable_id(cursor, STORE_APP_ID_MAX)) {
-		return fail(t, ENRT_INVALID_ARGUMENT,
-		    "cursor: not a cursor this server made");
-	}
-	if (cursor != NULL) {
-		start = str_val(cursor);
-	}
-	return walk(t, DB_APPS, start, app_step, &w);
+	return id_scan(&w, cursor, id_step);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1145,6 +1280,46 @@ store_user_put(store_txn *t, const store_user *user)
 	put_record(t, DB_USERS, &key, &user->base);
 }
 
+void
+store_user_delete(store_txn *t, const char *id)
+{
+	MDB_val key;
+
+	if (!ok(t)) {
+		return;
+	}
+	if (!key_string(id)) {
+		fail(t, ENRT_NOT_FOUND, "id: no such user");
+		return;
+	}
+	key = str_val(id);
+	if (db_del(t, DB_USERS, &key) == ENRT_NOT_FOUND) {
+		fail(t, ENRT_NOT_FOUND, "id: no such user");
+	}
+}
+
+static store_visit
+call_user(const record_walk *w, const ProtobufCMessage *m)
+{
+	return w->visit.user(w->arg, (const store_user *)m);
+}
+
+enrt_status
+store_user_scan(store_txn *t, const char *cursor, store_user_visitor visit,
+    void *arg, char *next)
+{
+	record_walk w = {.t = t,
+	    .d = DB_USERS,
+	    .key_max = STORE_KEY_MAX,
+	    .desc = &enrt__v1__user_record__descriptor,
+	    .call = call_user,
+	    .visit.user = visit,
+	    .arg = arg,
+	    .next = next};
+
+	return id_scan(&w, cursor, id_step);
+}
+
 /* ------------------------------------------------------------------ */
 /* Callers                                                             */
 
@@ -1162,22 +1337,136 @@ store_caller_get(
 	return status;
 }
 
+static bool
+caller_valid(store_txn *t, const store_caller *caller)
+{
+	assert(caller != NULL);
+	if (!printable_id(caller->id, STORE_CALLER_ID_MAX)) {
+		fail(t, ENRT_INVALID_ARGUMENT,
+		    "id: 1 to %d printable ASCII characters, no spaces",
+		    STORE_CALLER_ID_MAX);
+	}
+	return ok(t);
+}
+
+/* Checks both keys before anything is written: nothing half-added. */
+static bool
+caller_free(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
+    const store_caller *caller)
+{
+	MDB_val dkey = bytes_val(digest, STORE_DIGEST_LEN);
+	MDB_val ikey = str_val(caller->id);
+
+	if (key_taken(t, DB_CALLERS, &dkey)) {
+		fail(t, ENRT_ALREADY_EXISTS,
+		    "credential: a caller with this credential already "
+		    "exists");
+	} else if (key_taken(t, DB_CALLER_IDS, &ikey)) {
+		fail(t, ENRT_ALREADY_EXISTS,
+		    "id: a caller with id \"%s\" already exists", caller->id);
+	}
+	return ok(t);
+}
+
 void
 store_caller_add(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
     const store_caller *caller)
 {
-	MDB_val key = bytes_val(digest, STORE_DIGEST_LEN);
+	MDB_val dkey = bytes_val(digest, STORE_DIGEST_LEN);
+	MDB_val ikey;
 
-	if (!ok(t)) {
+	if (!ok(t) || !caller_valid(t, caller) ||
+	    !caller_free(t, digest, caller)) {
 		return;
 	}
-	if (key_taken(t, DB_CALLERS, &key)) {
-		fail(t, ENRT_ALREADY_EXISTS,
-		    "credential: a caller with this credential already "
-		    "exists");
+
+	ikey = str_val(caller->id);
+	put_record(t, DB_CALLERS, &dkey, &caller->base);
+	db_put(t, DB_CALLER_IDS, &ikey, &dkey, 0);
+}
+
+enrt_status
+store_caller_by_id(store_txn *t, const char *id, store_caller **out,
+    uint8_t digest[STORE_DIGEST_LEN])
+{
+	ProtobufCMessage *m;
+	enrt_status status;
+
+	status = record_by_id(t, &caller_index, id, &m, digest);
+	*out = (store_caller *)m;
+	return status;
+}
+
+void
+store_caller_update(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
+    const store_caller *caller)
+{
+	MDB_val key = bytes_val(digest, STORE_DIGEST_LEN);
+	store_caller *old;
+	enrt_status status;
+
+	if (!ok(t) || !caller_valid(t, caller)) {
 		return;
+	}
+
+	status = store_caller_get(t, digest, &old);
+	if (status == ENRT_NOT_FOUND) {
+		fail(t, ENRT_NOT_FOUND, "caller: no such caller");
+	} else if (status == ENRT_OK && !same_string(old->id, caller->id)) {
+		fail(t, ENRT_INVALID_ARGUMENT,
+		    "id: a caller's id never changes");
 	}
 	put_record(t, DB_CALLERS, &key, &caller->base);
+	store_free(old);
+}
+
+static store_visit
+call_caller(const record_walk *w, const ProtobufCMessage *m)
+{
+	return w->visit.caller(w->arg, (const store_caller *)m);
+}
+
+/* One step through caller_ids, to the record each id names. */
+static enrt_status
+caller_step(void *ctx, const MDB_val *key, const MDB_val *val, bool *stop)
+{
+	record_walk *w = ctx;
+	char id[STORE_CALLER_ID_MAX + 1];
+	ProtobufCMessage *m;
+	enrt_status status;
+
+	if (!id_key(w, key)) {
+		return corrupt(w->t, w->d);
+	}
+	id_cursor(id, key);
+	status = record_by_id(w->t, &caller_index, id, &m, NULL);
+	if (status != ENRT_OK) {
+		return status == ENRT_NOT_FOUND ? corrupt(w->t, w->d) : status;
+	}
+
+	*stop = w->call(w, m) == STORE_STOP;
+	if (*stop) {
+		id_cursor(w->next, key);
+	}
+	store_free(m);
+	return ENRT_OK;
+}
+
+enrt_status
+store_caller_scan(store_txn *t, const char *cursor, store_caller_visitor visit,
+    void *arg, char *next)
+{
+	record_walk w = {.t = t,
+	    .d = DB_CALLER_IDS,
+	    .key_max = STORE_CALLER_ID_MAX,
+	    .printable = true,
+	    .desc = &enrt__v1__caller_record__descriptor,
+	    .call = call_caller,
+	    .visit.caller = visit,
+	    .arg = arg,
+	    .next = next};
+
+	return id_scan(&w, cursor, caller_step);
 }
 
 enrt_status
@@ -1196,6 +1485,146 @@ store_caller_count(store_txn *t, size_t *count)
 	}
 	*count = st.ms_entries;
 	return ENRT_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Audit events                                                        */
+
+static void
+event_key(uint8_t key[EVENT_KEY_LEN], uint64_t order, uint64_t sequence)
+{
+	be64_put(key, order);
+	be64_put(key + ORDER_LEN, sequence);
+}
+
+/* The sequence of the event appended last; 0 before the first. */
+static enrt_status
+last_sequence(store_txn *t, uint64_t *sequence)
+{
+	MDB_val key = str_val(SEQUENCE_KEY), val;
+	enrt_status status;
+
+	*sequence = 0;
+	status = db_get(t, DB_META, &key, &val);
+	if (status != ENRT_OK) {
+		return status == ENRT_NOT_FOUND ? ENRT_OK : status;
+	}
+	if (val.mv_size != 8) {
+		return corrupt(t, DB_META);
+	}
+	*sequence = be64_get(val.mv_data);
+	return ENRT_OK;
+}
+
+static void
+sequence_put(store_txn *t, uint64_t sequence)
+{
+	uint8_t bytes[8];
+	MDB_val key = str_val(SEQUENCE_KEY);
+	MDB_val val = bytes_val(bytes, sizeof(bytes));
+
+	be64_put(bytes, sequence);
+	db_put(t, DB_META, &key, &val, 0);
+}
+
+/* The time is the key: an event without one has no place in the log. */
+static bool
+event_valid(store_txn *t, const store_event *event)
+{
+	assert(event != NULL);
+	if (!event->has_time) {
+		fail(t, ENRT_INVALID_ARGUMENT, "time: required");
+	}
+	return ok(t);
+}
+
+void
+store_event_append(store_txn *t, const store_event *event)
+{
+	uint8_t bytes[EVENT_KEY_LEN];
+	store_event copy;
+	MDB_val key;
+	uint64_t last;
+
+	if (!ok(t) || !event_valid(t, event) ||
+	    last_sequence(t, &last) != ENRT_OK) {
+		return;
+	}
+
+	copy = *event;
+	copy.has_sequence = true;
+	copy.sequence = last + 1;
+	event_key(bytes, order_of(copy.time), copy.sequence);
+	key = bytes_val(bytes, sizeof(bytes));
+	sequence_put(t, copy.sequence);
+	put_record(t, DB_AUDIT, &key, &copy.base);
+}
+
+/* Sets key to resume at the event that cursor names. */
+static bool
+event_cursor(uint8_t key[EVENT_KEY_LEN], const char *cursor)
+{
+	uint64_t order, sequence;
+
+	if (strnlen(cursor, EVENT_CURSOR_LEN + 1) != EVENT_CURSOR_LEN ||
+	    !hex64(cursor, &order) || cursor[ORDER_HEX] != '.' ||
+	    !hex64(cursor + ORDER_HEX + 1, &sequence) || sequence == 0) {
+		return false;
+	}
+	event_key(key, order, sequence);
+	return true;
+}
+
+static store_visit
+call_event(const record_walk *w, const ProtobufCMessage *m)
+{
+	return w->visit.event(w->arg, (const store_event *)m);
+}
+
+static enrt_status
+event_step(void *ctx, const MDB_val *key, const MDB_val *val, bool *stop)
+{
+	record_walk *w = ctx;
+	const uint8_t *k = key->mv_data;
+	enrt_status status;
+
+	if (key->mv_size != EVENT_KEY_LEN) {
+		return corrupt(w->t, DB_AUDIT);
+	}
+	status = visit_record(w, DB_AUDIT, val, stop);
+	if (status == ENRT_OK && *stop && w->next != NULL) {
+		snprintf(w->next, STORE_CURSOR_MAX,
+		    "%016" PRIx64 ".%016" PRIx64, be64_get(k),
+		    be64_get(k + ORDER_LEN));
+	}
+	return status;
+}
+
+enrt_status
+store_event_scan(store_txn *t, int64_t since, const char *cursor,
+    store_event_visitor visit, void *arg, char *next)
+{
+	record_walk w = {.t = t,
+	    .d = DB_AUDIT,
+	    .desc = &enrt__v1__audit_event__descriptor,
+	    .call = call_event,
+	    .visit.event = visit,
+	    .arg = arg,
+	    .next = next};
+	uint8_t start[EVENT_KEY_LEN];
+
+	clear_next(next);
+	if (!ok(t)) {
+		return t->e.code;
+	}
+	if (cursor == NULL) {
+		/* Sequences start at 1: this is before any event at since. */
+		event_key(start, order_of(since), 0);
+	} else if (!event_cursor(start, cursor)) {
+		return bad_cursor(t);
+	}
+	return walk(
+	    t, DB_AUDIT, bytes_val(start, sizeof(start)), event_step, &w);
 }
 
 /* ------------------------------------------------------------------ */

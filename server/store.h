@@ -32,17 +32,18 @@
 #include "enrt.pb-c.h"
 
 #define STORE_DIGEST_LEN     32
-#define STORE_CURSOR_MAX     80
+#define STORE_CURSOR_MAX     (STORE_KEY_MAX + 1) /* a user id and its 0 */
 #define STORE_SCHEMA_VERSION 1
 
 /*
- * Keys: token ids and app ids are printable ASCII without spaces (so that
- * a cursor can carry one); other keys (owner, user id, app name) are
+ * Keys: token, app and caller ids are printable ASCII without spaces (so
+ * that a cursor can carry one); other keys (owner, user id, app name) are
  * 1 to STORE_KEY_MAX bytes.
  */
-#define STORE_TOKEN_ID_MAX 62 /* STORE_CURSOR_MAX - 1 - "%016x." */
-#define STORE_APP_ID_MAX   64
-#define STORE_KEY_MAX      256
+#define STORE_TOKEN_ID_MAX  62
+#define STORE_APP_ID_MAX    64
+#define STORE_CALLER_ID_MAX 64
+#define STORE_KEY_MAX       256
 
 typedef struct store store;
 typedef struct store_txn store_txn;
@@ -159,6 +160,8 @@ enrt_status store_user_scan(store_txn *t, const char *cursor,
 
 enrt_status store_caller_get(
     store_txn *t, const uint8_t digest[STORE_DIGEST_LEN], store_caller **out);
+
+/* Adds a caller; ENRT_ALREADY_EXISTS if the digest or id is taken. */
 void store_caller_add(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
     const store_caller *caller);
 

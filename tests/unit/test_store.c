@@ -247,6 +247,18 @@ see_app(void *arg, const store_app *app)
 	return note(arg, app->id);
 }
 
+static store_visit
+see_user(void *arg, const store_user *user)
+{
+	return note(arg, user->id);
+}
+
+static store_visit
+see_caller(void *arg, const store_caller *caller)
+{
+	return note(arg, caller->id);
+}
+
 /* Scans one page in its own read transaction. */
 static enrt_status
 scan_page(store *s, bool by_app, const char *key, const char *cursor, seen *v,
@@ -968,6 +980,157 @@ user_put_refuses_an_empty_id(void **state)
 	assert_int_equal(store_commit(t), ENRT_INVALID_ARGUMENT);
 }
 
+static enrt_status
+put_user(store *s, char *id)
+{
+	store_user user = ENRT__V1__USER_RECORD__INIT;
+	store_txn *t;
+
+	user.id = id;
+	user.display_name = "someone";
+	assert_int_equal(store_begin_write(s, &t), ENRT_OK);
+	store_user_put(t, &user);
+	return store_commit(t);
+}
+
+static bool
+user_exists(store *s, const char *id)
+{
+	store_txn *t;
+	store_user *user;
+	enrt_status status;
+
+	assert_int_equal(store_begin_read(s, &t), ENRT_OK);
+	status = store_user_get(t, id, &user);
+	store_free(user);
+	store_abort(t);
+	assert_true(status == ENRT_OK || status == ENRT_NOT_FOUND);
+	return status == ENRT_OK;
+}
+
+static void
+user_delete_removes_only_that_user(void **state)
+{
+	fixture *f = *state;
+	store_txn *t;
+
+	assert_int_equal(put_user(f->s, "u1"), ENRT_OK);
+	assert_int_equal(put_user(f->s, "u2"), ENRT_OK);
+	assert_int_equal(store_begin_write(f->s, &t), ENRT_OK);
+	store_user_delete(t, "u1");
+	assert_int_equal(store_commit(t), ENRT_OK);
+
+	assert_false(user_exists(f->s, "u1"));
+	assert_true(user_exists(f->s, "u2"));
+}
+
+static void
+user_delete_of_a_missing_user_is_a_sticky_not_found(void **state)
+{
+	fixture *f = *state;
+	const char *missing[] = {"nobody", "", NULL};
+	store_txn *t;
+	size_t i;
+
+	assert_int_equal(put_user(f->s, "u1"), ENRT_OK);
+	for (i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
+		assert_int_equal(store_begin_write(f->s, &t), ENRT_OK);
+		store_user_delete(t, missing[i]);
+		assert_int_equal(store_status(t), ENRT_NOT_FOUND);
+		assert_string_equal(store_message(t), "id: no such user");
+		store_user_delete(t, "u1");
+		assert_int_equal(store_commit(t), ENRT_NOT_FOUND);
+	}
+	assert_true(user_exists(f->s, "u1"));
+}
+
+static enrt_status
+scan_users(store *s, const char *cursor, seen *v, char next[STORE_CURSOR_MAX])
+{
+	store_txn *t;
+	enrt_status status;
+
+	v->on_page = 0;
+	assert_int_equal(store_begin_read(s, &t), ENRT_OK);
+	status = store_user_scan(t, cursor, see_user, v, next);
+	store_abort(t);
+	return status;
+}
+
+static void
+user_scan_pages_in_id_order(void **state)
+{
+	fixture *f = *state;
+	seen v = {.page = 2};
+	char cursor[STORE_CURSOR_MAX], next[STORE_CURSOR_MAX];
+	const char *order[] = {"ann", "bo", "bob", "cy", "di"};
+
+	assert_int_equal(put_user(f->s, "cy"), ENRT_OK);
+	assert_int_equal(put_user(f->s, "bob"), ENRT_OK);
+	assert_int_equal(put_user(f->s, "di"), ENRT_OK);
+	assert_int_equal(put_user(f->s, "ann"), ENRT_OK);
+	assert_int_equal(put_user(f->s, "bo"), ENRT_OK);
+
+	assert_int_equal(scan_users(f->s, NULL, &v, next), ENRT_OK);
+	assert_string_equal(next, "bob");
+	while (next[0] != '\0') {
+		strcpy(cursor, next);
+		assert_int_equal(scan_users(f->s, cursor, &v, next), ENRT_OK);
+	}
+	assert_seen(&v, order, 5);
+}
+
+static void
+user_scan_resumes_at_an_id_of_the_longest_length(void **state)
+{
+	fixture *f = *state;
+	char id[STORE_KEY_MAX + 1];
+	char next[STORE_CURSOR_MAX];
+	seen v = {.page = 1};
+	const char *order[] = {"a", "z"};
+
+	memset(id, 'm', STORE_KEY_MAX);
+	id[STORE_KEY_MAX] = '\0';
+	assert_int_equal(put_user(f->s, "z"), ENRT_OK);
+	assert_int_equal(put_user(f->s, id), ENRT_OK);
+	assert_int_equal(put_user(f->s, "a"), ENRT_OK);
+
+	assert_int_equal(scan_users(f->s, NULL, &v, next), ENRT_OK);
+	assert_string_equal(next, id);
+	assert_int_equal(scan_users(f->s, id, &v, next), ENRT_OK);
+	assert_string_equal(next, "z");
+	v.n = 1; /* the long id, cut short in v, is checked through next */
+	assert_int_equal(scan_users(f->s, "z", &v, next), ENRT_OK);
+	assert_string_equal(next, "");
+	assert_seen(&v, order, 2);
+}
+
+static void
+user_scan_refuses_a_cursor_it_did_not_make(void **state)
+{
+	fixture *f = *state;
+	char too_long[STORE_KEY_MAX + 2];
+	const char *bad[] = {"", too_long};
+	seen v = {0};
+	char next[STORE_CURSOR_MAX];
+	store_txn *t;
+	size_t i;
+
+	memset(too_long, 'a', sizeof(too_long) - 1);
+	too_long[sizeof(too_long) - 1] = '\0';
+	assert_int_equal(put_user(f->s, "a"), ENRT_OK);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+		assert_int_equal(
+		    store_user_scan(t, bad[i], see_user, &v, next),
+		    ENRT_INVALID_ARGUMENT);
+		assert_string_equal(
+		    store_message(t), "cursor: not a cursor this server made");
+		store_abort(t);
+	}
+	assert_int_equal(v.n, 0);
+}
+
 static void
 callers_are_added_found_and_counted(void **state)
 {
@@ -1030,7 +1193,280 @@ caller_add_refuses_a_taken_credential(void **state)
 	assert_int_equal(store_caller_get(t, digest, &got), ENRT_OK);
 	assert_string_equal(got->id, "c1");
 	store_free(got);
+	assert_int_equal(
+	    store_caller_by_id(t, "c2", &got, NULL), ENRT_NOT_FOUND);
 	store_abort(t);
+}
+
+/* Adds one caller in its own transaction and returns the commit status. */
+static enrt_status
+add_caller(store *s, int n, char *id)
+{
+	store_caller caller = ENRT__V1__CALLER_RECORD__INIT;
+	uint8_t digest[STORE_DIGEST_LEN];
+	store_txn *t;
+
+	digest_of(n, digest);
+	caller.id = id;
+	caller.name = "svc";
+	caller.has_role = 1;
+	caller.role = ENRT__V1__ROLE__INTROSPECT;
+	assert_int_equal(store_begin_write(s, &t), ENRT_OK);
+	store_caller_add(t, digest, &caller);
+	return store_commit(t);
+}
+
+static size_t
+caller_count(store *s)
+{
+	store_txn *t;
+	size_t count = 99;
+
+	assert_int_equal(store_begin_read(s, &t), ENRT_OK);
+	assert_int_equal(store_caller_count(t, &count), ENRT_OK);
+	store_abort(t);
+	return count;
+}
+
+static void
+caller_add_keeps_an_index_by_id(void **state)
+{
+	fixture *f = *state;
+	uint8_t digest[STORE_DIGEST_LEN], found[STORE_DIGEST_LEN];
+	store_caller *got;
+	store_txn *t;
+
+	assert_int_equal(add_caller(f->s, 1, "c1"), ENRT_OK);
+	assert_int_equal(add_caller(f->s, 2, "c2"), ENRT_OK);
+	digest_of(2, digest);
+
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	assert_int_equal(store_caller_by_id(t, "c2", &got, found), ENRT_OK);
+	assert_string_equal(got->id, "c2");
+	assert_string_equal(got->name, "svc");
+	assert_int_equal(got->role, ENRT__V1__ROLE__INTROSPECT);
+	assert_memory_equal(found, digest, STORE_DIGEST_LEN);
+	store_free(got);
+	assert_int_equal(store_caller_by_id(t, "c1", &got, NULL), ENRT_OK);
+	assert_string_equal(got->id, "c1");
+	store_free(got);
+	assert_int_equal(store_commit(t), ENRT_OK);
+}
+
+static void
+caller_lookups_of_unknown_ids_are_not_found_and_not_sticky(void **state)
+{
+	fixture *f = *state;
+	const char *unknown[] = {"c2", "c 1", "", NULL};
+	store_caller *got = (store_caller *)1;
+	store_txn *t;
+	size_t i;
+
+	assert_int_equal(add_caller(f->s, 1, "c1"), ENRT_OK);
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	for (i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+		assert_int_equal(store_caller_by_id(t, unknown[i], &got, NULL),
+		    ENRT_NOT_FOUND);
+		assert_null(got);
+	}
+	assert_int_equal(store_commit(t), ENRT_OK);
+}
+
+static void
+caller_add_refuses_a_taken_id_and_writes_nothing(void **state)
+{
+	fixture *f = *state;
+	store_caller caller = ENRT__V1__CALLER_RECORD__INIT;
+	uint8_t d1[STORE_DIGEST_LEN], d2[STORE_DIGEST_LEN];
+	uint8_t found[STORE_DIGEST_LEN];
+	store_caller *got;
+	store_txn *t;
+
+	assert_int_equal(add_caller(f->s, 1, "c1"), ENRT_OK);
+	digest_of(1, d1);
+	digest_of(2, d2);
+	caller.id = "c1";
+	caller.name = "other";
+	assert_int_equal(store_begin_write(f->s, &t), ENRT_OK);
+	store_caller_add(t, d2, &caller);
+	assert_int_equal(store_status(t), ENRT_ALREADY_EXISTS);
+	assert_string_equal(
+	    store_message(t), "id: a caller with id \"c1\" already exists");
+	assert_int_equal(store_commit(t), ENRT_ALREADY_EXISTS);
+
+	assert_int_equal(caller_count(f->s), 1);
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	assert_int_equal(store_caller_get(t, d2, &got), ENRT_NOT_FOUND);
+	assert_int_equal(store_caller_by_id(t, "c1", &got, found), ENRT_OK);
+	assert_string_equal(got->name, "svc");
+	assert_memory_equal(found, d1, STORE_DIGEST_LEN);
+	store_free(got);
+	store_abort(t);
+}
+
+static void
+caller_add_refuses_ids_it_cannot_key(void **state)
+{
+	fixture *f = *state;
+	char too_long[STORE_CALLER_ID_MAX + 2];
+	char *bad[] = {NULL, "", "c 1", "c\001", too_long};
+	char message[80];
+	size_t i;
+
+	memset(too_long, 'c', sizeof(too_long) - 1);
+	too_long[sizeof(too_long) - 1] = '\0';
+	snprintf(message, sizeof(message),
+	    "id: 1 to %d printable ASCII characters, no spaces",
+	    STORE_CALLER_ID_MAX);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		store_caller caller = ENRT__V1__CALLER_RECORD__INIT;
+		uint8_t digest[STORE_DIGEST_LEN];
+		store_txn *t;
+
+		caller.id = bad[i];
+		digest_of(1, digest);
+		assert_int_equal(store_begin_write(f->s, &t), ENRT_OK);
+		store_caller_add(t, digest, &caller);
+		assert_string_equal(store_message(t), message);
+		assert_int_equal(store_commit(t), ENRT_INVALID_ARGUMENT);
+	}
+	assert_int_equal(caller_count(f->s), 0);
+}
+
+static enrt_status
+update_caller(store *s, int n, store_caller *caller)
+{
+	uint8_t digest[STORE_DIGEST_LEN];
+	store_txn *t;
+
+	digest_of(n, digest);
+	assert_int_equal(store_begin_write(s, &t), ENRT_OK);
+	store_caller_update(t, digest, caller);
+	return store_commit(t);
+}
+
+static void
+caller_update_rewrites_the_record(void **state)
+{
+	fixture *f = *state;
+	store_caller caller = ENRT__V1__CALLER_RECORD__INIT;
+	store_caller *got;
+	store_txn *t;
+
+	assert_int_equal(add_caller(f->s, 1, "c1"), ENRT_OK);
+	caller.id = "c1";
+	caller.name = "svc";
+	caller.has_revoked_at = 1;
+	caller.revoked_at = 77;
+	assert_int_equal(update_caller(f->s, 1, &caller), ENRT_OK);
+
+	assert_int_equal(caller_count(f->s), 1);
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	assert_int_equal(store_caller_by_id(t, "c1", &got, NULL), ENRT_OK);
+	assert_true(got->has_revoked_at);
+	assert_int_equal(got->revoked_at, 77);
+	store_free(got);
+	store_abort(t);
+}
+
+static void
+caller_update_refuses_to_change_the_id(void **state)
+{
+	fixture *f = *state;
+	store_caller caller = ENRT__V1__CALLER_RECORD__INIT;
+	store_caller *got;
+	store_txn *t;
+
+	assert_int_equal(add_caller(f->s, 1, "c1"), ENRT_OK);
+	caller.id = "c9";
+	caller.name = "renamed";
+	assert_int_equal(
+	    update_caller(f->s, 1, &caller), ENRT_INVALID_ARGUMENT);
+
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	assert_int_equal(
+	    store_caller_by_id(t, "c9", &got, NULL), ENRT_NOT_FOUND);
+	assert_int_equal(store_caller_by_id(t, "c1", &got, NULL), ENRT_OK);
+	assert_string_equal(got->name, "svc");
+	store_free(got);
+	store_abort(t);
+}
+
+static void
+caller_update_of_a_missing_caller_is_not_found(void **state)
+{
+	fixture *f = *state;
+	store_caller caller = ENRT__V1__CALLER_RECORD__INIT;
+	uint8_t digest[STORE_DIGEST_LEN];
+	store_txn *t;
+
+	caller.id = "c1";
+	digest_of(1, digest);
+	assert_int_equal(store_begin_write(f->s, &t), ENRT_OK);
+	store_caller_update(t, digest, &caller);
+	assert_int_equal(store_status(t), ENRT_NOT_FOUND);
+	assert_string_equal(store_message(t), "caller: no such caller");
+	assert_int_equal(store_commit(t), ENRT_NOT_FOUND);
+	assert_int_equal(caller_count(f->s), 0);
+}
+
+static enrt_status
+scan_callers(
+    store *s, const char *cursor, seen *v, char next[STORE_CURSOR_MAX])
+{
+	store_txn *t;
+	enrt_status status;
+
+	v->on_page = 0;
+	assert_int_equal(store_begin_read(s, &t), ENRT_OK);
+	status = store_caller_scan(t, cursor, see_caller, v, next);
+	store_abort(t);
+	return status;
+}
+
+static void
+caller_scan_pages_in_id_order(void **state)
+{
+	fixture *f = *state;
+	seen v = {.page = 2};
+	char cursor[STORE_CURSOR_MAX], next[STORE_CURSOR_MAX];
+	const char *order[] = {"c1", "c2", "c3", "c4", "c5"};
+	int i;
+
+	/* Credentials in the reverse order of ids, so that ids lead. */
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(
+		    add_caller(f->s, 5 - i, (char *)order[i]), ENRT_OK);
+	}
+
+	assert_int_equal(scan_callers(f->s, NULL, &v, next), ENRT_OK);
+	assert_string_equal(next, "c3");
+	while (next[0] != '\0') {
+		strcpy(cursor, next);
+		assert_int_equal(
+		    scan_callers(f->s, cursor, &v, next), ENRT_OK);
+	}
+	assert_seen(&v, order, 5);
+}
+
+static void
+caller_scan_refuses_a_cursor_it_did_not_make(void **state)
+{
+	fixture *f = *state;
+	char too_long[STORE_CALLER_ID_MAX + 2];
+	const char *bad[] = {"", "c 1", "c\001", too_long};
+	seen v = {0};
+	char next[STORE_CURSOR_MAX];
+	size_t i;
+
+	memset(too_long, 'c', sizeof(too_long) - 1);
+	too_long[sizeof(too_long) - 1] = '\0';
+	assert_int_equal(add_caller(f->s, 1, "c1"), ENRT_OK);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(scan_callers(f->s, bad[i], &v, next),
+		    ENRT_INVALID_ARGUMENT);
+	}
+	assert_int_equal(v.n, 0);
 }
 
 static int64_t
@@ -1069,6 +1505,308 @@ last_used_keeps_the_later_time(void **state)
 	put_last_used(f->s, "t1", 1700000060);
 	assert_int_equal(last_used(f->s, "t1", ENRT_OK), 1700000060);
 	last_used(f->s, "t2", ENRT_NOT_FOUND);
+}
+
+/* ------------------------------------------------------------------ */
+/* Audit events                                                        */
+
+/* What an event visitor saw, and after how many events it stops. */
+typedef struct events_seen {
+	char actions[MAX_SEEN][16];
+	uint64_t sequences[MAX_SEEN];
+	int64_t times[MAX_SEEN];
+	size_t n;
+	size_t page; /* 0: never stop */
+	size_t on_page;
+} events_seen;
+
+static store_visit
+see_event(void *arg, const store_event *event)
+{
+	events_seen *v = arg;
+
+	if (v->page != 0 && v->on_page == v->page) {
+		return STORE_STOP;
+	}
+	assert_true(v->n < MAX_SEEN);
+	assert_true(event->has_sequence);
+	snprintf(
+	    v->actions[v->n], sizeof(v->actions[v->n]), "%s", event->action);
+	v->sequences[v->n] = event->sequence;
+	v->times[v->n] = event->time;
+	v->n++;
+	v->on_page++;
+	return STORE_CONTINUE;
+}
+
+static store_event
+event_of(int64_t time, char *action)
+{
+	store_event event = ENRT__V1__AUDIT_EVENT__INIT;
+
+	event.has_time = 1;
+	event.time = time;
+	event.caller_id = "cal_1";
+	event.acting_user = "ann";
+	event.action = action;
+	event.target_id = "tok_1";
+	event.has_outcome = 1;
+	event.outcome = ENRT__V1__STATUS__NOT_FOUND;
+	return event;
+}
+
+/* Appends one event in its own transaction; returns the commit status. */
+static enrt_status
+append_event(store *s, int64_t time, char *action)
+{
+	store_event event = event_of(time, action);
+	store_txn *t;
+
+	assert_int_equal(store_begin_write(s, &t), ENRT_OK);
+	store_event_append(t, &event);
+	return store_commit(t);
+}
+
+/* Scans one page of events in its own read transaction. */
+static enrt_status
+scan_events(store *s, int64_t since, const char *cursor, events_seen *v,
+    char next[STORE_CURSOR_MAX])
+{
+	store_txn *t;
+	enrt_status status;
+
+	v->on_page = 0;
+	assert_int_equal(store_begin_read(s, &t), ENRT_OK);
+	status = store_event_scan(t, since, cursor, see_event, v, next);
+	store_abort(t);
+	return status;
+}
+
+static void
+assert_actions(const events_seen *v, const char *const *actions, size_t n)
+{
+	size_t i;
+
+	assert_int_equal(v->n, n);
+	for (i = 0; i < n; i++) {
+		assert_string_equal(v->actions[i], actions[i]);
+	}
+}
+
+/* Keeps a copy of the first event visited, packed and unpacked again. */
+static store_visit
+keep_event(void *arg, const store_event *event)
+{
+	store_event **out = arg;
+	uint8_t buf[512];
+	size_t n = protobuf_c_message_get_packed_size(&event->base);
+
+	assert_true(n <= sizeof(buf));
+	protobuf_c_message_pack(&event->base, buf);
+	*out = enrt__v1__audit_event__unpack(NULL, n, buf);
+	assert_non_null(*out);
+	return STORE_STOP;
+}
+
+static void
+events_get_increasing_sequences_within_and_across_transactions(void **state)
+{
+	fixture *f = *state;
+	store_event first = event_of(100, "issue");
+	store_event second = event_of(101, "revoke");
+	events_seen v = {0};
+	char next[STORE_CURSOR_MAX];
+	const char *order[] = {"issue", "revoke", "app_create"};
+	store_txn *t;
+
+	first.has_sequence = 1;
+	first.sequence = 42; /* the store's to set, not the caller's */
+	assert_int_equal(store_begin_write(f->s, &t), ENRT_OK);
+	store_event_append(t, &first);
+	store_event_append(t, &second);
+	assert_int_equal(store_commit(t), ENRT_OK);
+	assert_int_equal(append_event(f->s, 102, "app_create"), ENRT_OK);
+
+	assert_int_equal(scan_events(f->s, 0, NULL, &v, next), ENRT_OK);
+	assert_actions(&v, order, 3);
+	assert_int_equal(v.sequences[0], 1);
+	assert_int_equal(v.sequences[1], 2);
+	assert_int_equal(v.sequences[2], 3);
+	assert_string_equal(next, "");
+}
+
+static void
+event_fields_are_kept(void **state)
+{
+	fixture *f = *state;
+	store_event *got = NULL;
+	store_txn *t;
+
+	assert_int_equal(append_event(f->s, -7, "user_delete"), ENRT_OK);
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	assert_int_equal(
+	    store_event_scan(t, INT64_MIN, NULL, keep_event, &got, NULL),
+	    ENRT_OK);
+	store_abort(t);
+
+	assert_non_null(got);
+	assert_int_equal(got->time, -7);
+	assert_string_equal(got->caller_id, "cal_1");
+	assert_string_equal(got->acting_user, "ann");
+	assert_string_equal(got->action, "user_delete");
+	assert_string_equal(got->target_id, "tok_1");
+	assert_int_equal(got->outcome, ENRT__V1__STATUS__NOT_FOUND);
+	assert_int_equal(got->sequence, 1);
+	store_free(got);
+}
+
+static void
+events_of_one_time_keep_their_append_order(void **state)
+{
+	fixture *f = *state;
+	store_event b = event_of(50, "b");
+	store_event c = event_of(50, "c");
+	events_seen v = {0};
+	char next[STORE_CURSOR_MAX];
+	const char *order[] = {"a", "b", "c", "d"};
+	store_txn *t;
+
+	assert_int_equal(append_event(f->s, 50, "a"), ENRT_OK);
+	assert_int_equal(store_begin_write(f->s, &t), ENRT_OK);
+	store_event_append(t, &b);
+	store_event_append(t, &c);
+	assert_int_equal(store_commit(t), ENRT_OK);
+	assert_int_equal(append_event(f->s, 50, "d"), ENRT_OK);
+
+	assert_int_equal(scan_events(f->s, 50, NULL, &v, next), ENRT_OK);
+	assert_actions(&v, order, 4);
+}
+
+static void
+events_after_a_step_back_of_the_clock_are_all_kept(void **state)
+{
+	fixture *f = *state;
+	events_seen v = {0};
+	char next[STORE_CURSOR_MAX];
+	const char *order[] = {"second", "third", "first"};
+
+	assert_int_equal(append_event(f->s, 100, "first"), ENRT_OK);
+	assert_int_equal(append_event(f->s, 50, "second"), ENRT_OK);
+	assert_int_equal(append_event(f->s, 50, "third"), ENRT_OK);
+
+	assert_int_equal(scan_events(f->s, 0, NULL, &v, next), ENRT_OK);
+	assert_actions(&v, order, 3);
+	assert_int_equal(v.sequences[0], 2);
+	assert_int_equal(v.sequences[1], 3);
+	assert_int_equal(v.sequences[2], 1);
+}
+
+static void
+event_scan_starts_at_since(void **state)
+{
+	fixture *f = *state;
+	events_seen v = {0};
+	char next[STORE_CURSOR_MAX];
+	const char *from_10[] = {"at10", "again10", "at20"};
+	const char *from_neg[] = {"neg", "at5", "at10", "again10", "at20"};
+
+	assert_int_equal(append_event(f->s, 10, "at10"), ENRT_OK);
+	assert_int_equal(append_event(f->s, 5, "at5"), ENRT_OK);
+	assert_int_equal(append_event(f->s, 20, "at20"), ENRT_OK);
+	assert_int_equal(append_event(f->s, -3, "neg"), ENRT_OK);
+	assert_int_equal(append_event(f->s, 10, "again10"), ENRT_OK);
+
+	assert_int_equal(scan_events(f->s, 10, NULL, &v, next), ENRT_OK);
+	assert_actions(&v, from_10, 3);
+	v.n = 0;
+	assert_int_equal(scan_events(f->s, 6, NULL, &v, next), ENRT_OK);
+	assert_actions(&v, from_10, 3);
+	v.n = 0;
+	assert_int_equal(scan_events(f->s, -3, NULL, &v, next), ENRT_OK);
+	assert_actions(&v, from_neg, 5);
+	v.n = 0;
+	assert_int_equal(scan_events(f->s, 21, NULL, &v, next), ENRT_OK);
+	assert_int_equal(v.n, 0);
+}
+
+static void
+event_scan_pages_with_a_cursor(void **state)
+{
+	fixture *f = *state;
+	events_seen v = {.page = 2};
+	char cursor[STORE_CURSOR_MAX], next[STORE_CURSOR_MAX];
+	const char *all[] = {"e1", "e2", "e3", "e4", "e5"};
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(
+		    append_event(f->s, 100 + i / 2, (char *)all[i]), ENRT_OK);
+	}
+
+	assert_int_equal(scan_events(f->s, 0, NULL, &v, next), ENRT_OK);
+	assert_string_equal(next, "8000000000000065.0000000000000003");
+	while (next[0] != '\0') {
+		strcpy(cursor, next);
+		/* A cursor, when given, wins over since. */
+		assert_int_equal(
+		    scan_events(f->s, INT64_MAX, cursor, &v, next), ENRT_OK);
+	}
+	assert_actions(&v, all, 5);
+}
+
+static void
+event_scan_refuses_a_cursor_it_did_not_make(void **state)
+{
+	fixture *f = *state;
+	const char *bad[] = {"", "8000000000000064", "8000000000000064.",
+	    "8000000000000064.000000000000001",
+	    "8000000000000064.00000000000000011",
+	    "8000000000000064-0000000000000001",
+	    "800000000000006A.0000000000000001",
+	    "8000000000000064.000000000000000g",
+	    "8000000000000064.0000000000000000", "8000000000000064.t1",
+	    " 8000000000000064.000000000000001"};
+	events_seen v = {0};
+	char next[STORE_CURSOR_MAX];
+	store_txn *t;
+	size_t i;
+
+	assert_int_equal(append_event(f->s, 100, "e1"), ENRT_OK);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+		assert_int_equal(
+		    store_event_scan(t, 0, bad[i], see_event, &v, next),
+		    ENRT_INVALID_ARGUMENT);
+		assert_string_equal(
+		    store_message(t), "cursor: not a cursor this server made");
+		store_abort(t);
+	}
+	assert_int_equal(v.n, 0);
+	assert_int_equal(scan_events(f->s, 0,
+	                     "8000000000000064.0000000000000001", &v, next),
+	    ENRT_OK);
+	assert_int_equal(v.n, 1);
+}
+
+static void
+event_append_refuses_an_event_without_a_time(void **state)
+{
+	fixture *f = *state;
+	store_event event = event_of(1, "issue");
+	events_seen v = {0};
+	char next[STORE_CURSOR_MAX];
+	store_txn *t;
+
+	event.has_time = 0;
+	assert_int_equal(store_begin_write(f->s, &t), ENRT_OK);
+	store_event_append(t, &event);
+	assert_string_equal(store_message(t), "time: required");
+	assert_int_equal(store_commit(t), ENRT_INVALID_ARGUMENT);
+
+	assert_int_equal(append_event(f->s, 1, "after"), ENRT_OK);
+	assert_int_equal(scan_events(f->s, 0, NULL, &v, next), ENRT_OK);
+	assert_int_equal(v.n, 1);
+	assert_int_equal(v.sequences[0], 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1116,6 +1854,81 @@ an_id_whose_token_is_gone_is_internal(void **state)
 	    store_token_by_id(t, "short", &got, NULL), ENRT_INTERNAL);
 	assert_non_null(strstr(store_message(t), "token_ids is corrupt"));
 	store_abort(t);
+}
+
+static void
+a_caller_id_whose_caller_is_gone_is_internal(void **state)
+{
+	fixture *f = *state;
+	store_caller *got = (store_caller *)1;
+	seen v = {0};
+	char next[STORE_CURSOR_MAX];
+	store_txn *t;
+
+	store_close(f->s);
+	f->s = NULL;
+	raw_put(
+	    f->dir, "caller_ids", "ghost", "0123456789abcdef0123456789abcdef");
+	reopen(f, 0);
+
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	assert_int_equal(
+	    store_caller_by_id(t, "ghost", &got, NULL), ENRT_INTERNAL);
+	assert_null(got);
+	assert_non_null(strstr(store_message(t), "caller_ids"));
+	store_abort(t);
+	assert_int_equal(scan_callers(f->s, NULL, &v, next), ENRT_INTERNAL);
+	assert_int_equal(v.n, 0);
+}
+
+static void
+a_caller_id_the_store_would_refuse_is_internal_in_a_scan(void **state)
+{
+	fixture *f = *state;
+	seen v = {0};
+	char next[STORE_CURSOR_MAX];
+	store_txn *t;
+
+	store_close(f->s);
+	f->s = NULL;
+	raw_put(
+	    f->dir, "caller_ids", "c 1", "0123456789abcdef0123456789abcdef");
+	reopen(f, 0);
+
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	assert_int_equal(
+	    store_caller_scan(t, NULL, see_caller, &v, next), ENRT_INTERNAL);
+	assert_non_null(strstr(store_message(t), "caller_ids is corrupt"));
+	store_abort(t);
+	assert_int_equal(v.n, 0);
+}
+
+static void
+a_damaged_audit_log_is_internal(void **state)
+{
+	fixture *f = *state;
+	store_event event = event_of(1, "issue");
+	events_seen v = {0};
+	char next[STORE_CURSOR_MAX];
+	store_txn *t;
+
+	store_close(f->s);
+	f->s = NULL;
+	raw_put(f->dir, "meta", "audit_sequence", "123");
+	raw_put(f->dir, "audit", "short", "");
+	reopen(f, 0);
+
+	assert_int_equal(store_begin_write(f->s, &t), ENRT_OK);
+	store_event_append(t, &event);
+	assert_non_null(strstr(store_message(t), "meta is corrupt"));
+	assert_int_equal(store_commit(t), ENRT_INTERNAL);
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	assert_int_equal(
+	    store_event_scan(t, INT64_MIN, NULL, see_event, &v, next),
+	    ENRT_INTERNAL);
+	assert_non_null(strstr(store_message(t), "audit is corrupt"));
+	store_abort(t);
+	assert_int_equal(v.n, 0);
 }
 
 static void
@@ -1226,15 +2039,73 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        user_put_refuses_an_empty_id, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
+	        user_delete_removes_only_that_user, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        user_delete_of_a_missing_user_is_a_sticky_not_found, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        user_scan_pages_in_id_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        user_scan_resumes_at_an_id_of_the_longest_length, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        user_scan_refuses_a_cursor_it_did_not_make, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
 	        callers_are_added_found_and_counted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        caller_add_refuses_a_taken_credential, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
+	        caller_add_keeps_an_index_by_id, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        caller_lookups_of_unknown_ids_are_not_found_and_not_sticky,
+	        setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        caller_add_refuses_a_taken_id_and_writes_nothing, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        caller_add_refuses_ids_it_cannot_key, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        caller_update_rewrites_the_record, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        caller_update_refuses_to_change_the_id, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        caller_update_of_a_missing_caller_is_not_found, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        caller_scan_pages_in_id_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        caller_scan_refuses_a_cursor_it_did_not_make, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
 	        last_used_keeps_the_later_time, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        events_get_increasing_sequences_within_and_across_transactions,
+	        setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        event_fields_are_kept, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        events_of_one_time_keep_their_append_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        events_after_a_step_back_of_the_clock_are_all_kept, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        event_scan_starts_at_since, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        event_scan_pages_with_a_cursor, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        event_scan_refuses_a_cursor_it_did_not_make, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        event_append_refuses_an_event_without_a_time, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        a_corrupt_record_is_internal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        an_id_whose_token_is_gone_is_internal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        a_caller_id_whose_caller_is_gone_is_internal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        a_caller_id_the_store_would_refuse_is_internal_in_a_scan,
+	        setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        a_damaged_audit_log_is_internal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        open_refuses_a_map_too_small_for_its_databases, setup,
 	        teardown),
