@@ -1,6 +1,7 @@
 /*
  * libenrt against a real enrtd on real sockets: the README walk-through,
- * every refusal of Issue, callers the server does not know, hostile
+ * every refusal of Issue, views acting for a person, batches, callers
+ * and users, callers the server does not know, hostile
  * bytes, durability across SIGKILL, last-used times, what the data
  * directory holds, and many threads sharing one client, over ipc:// and
  * tcp://.
@@ -1040,6 +1041,549 @@ misplaced_token_value_is_not_echoed_in_errors(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Persons, batches, callers and users                                 */
+
+/* A new caller of this role; the test closes the client it gets. */
+static enrt_client *
+add_caller(fixture *f, const char *name, enrt_role role,
+    const char *const *apps, size_t n_apps, char **id)
+{
+	enrt_caller_added *added = NULL;
+	enrt_client *c = NULL;
+	enrt_error e;
+
+	assert_status(
+	    enrt_caller_add(f->ipc, name, role, apps, n_apps, &added, &e),
+	    ENRT_OK, &e);
+	assert_true(enrt_credential_check(
+	    added->credential, strlen(added->credential)));
+	assert_memory_equal(added->caller.id, "cal_", 4);
+	assert_string_equal(added->caller.name, name);
+	assert_int_equal(added->caller.role, role);
+	assert_int_equal(added->caller.n_app_ids, n_apps);
+	assert_false(added->caller.revoked);
+	assert_int_equal(
+	    server_client(&f->srv, f->srv.ipc_url, added->credential, &c), 0);
+	if (id != NULL) {
+		*id = strdup(added->caller.id);
+	}
+	enrt_caller_added_free(added);
+	return c;
+}
+
+static enrt_client *
+view_of(enrt_client *c, const char *user_id, bool admin)
+{
+	enrt_person person = {.user_id = user_id, .admin = admin};
+	enrt_client *view = NULL;
+	enrt_error e;
+
+	assert_status(enrt_client_as(c, &person, &view, &e), ENRT_OK, &e);
+	assert_non_null(view);
+	return view;
+}
+
+/* The person's own tokens, across apps. */
+static enrt_token_page *
+list_own(enrt_client *view)
+{
+	enrt_list_params p = {0};
+	enrt_token_page *page = NULL;
+	enrt_error e;
+
+	assert_status(enrt_list_tokens(view, &p, &page, &e), ENRT_OK, &e);
+	assert_null(page->next_cursor);
+	return page;
+}
+
+static bool
+eligible(enrt_client *view, const char *app_id)
+{
+	enrt_app_page *page = NULL;
+	enrt_error e;
+	bool found = false;
+
+	assert_status(
+	    enrt_app_list_eligible(view, NULL, 1000, &page, &e), ENRT_OK, &e);
+	for (size_t i = 0; i < page->n_apps; i++) {
+		found |= strcmp(page->apps[i].id, app_id) == 0;
+	}
+	enrt_app_page_free(page);
+	return found;
+}
+
+static void
+client_as_refuses_a_person_without_a_user_id(void **state)
+{
+	fixture *f = *state;
+	enrt_person nobody = {.user_id = NULL, .display_name = "Nobody"};
+	enrt_person empty = {.user_id = ""};
+	enrt_client *view = f->ipc;
+	enrt_error e;
+
+	assert_refused(enrt_client_as(f->ipc, &nobody, &view, &e),
+	    ENRT_INVALID_ARGUMENT, "user_id", &e);
+	assert_null(view);
+	view = f->ipc;
+	assert_refused(enrt_client_as(f->ipc, &empty, &view, &e),
+	    ENRT_INVALID_ARGUMENT, "user_id", &e);
+	assert_null(view);
+	assert_status(enrt_client_as(NULL, &empty, &view, &e),
+	    ENRT_INVALID_ARGUMENT, &e);
+}
+
+/*
+ * A view carries its person on every call: a portal caller's person
+ * issues and lists only their own PATs, and another's token is answered
+ * as one that does not exist; an admin caller may not act for anyone.
+ */
+static void
+views_act_for_their_person_only(void **state)
+{
+	fixture *f = *state;
+	enrt_client *portal =
+	    add_caller(f, "Portal views", ENRT_ROLE_PORTAL, NULL, 0, NULL);
+	enrt_client *dana = view_of(portal, "dana-view", false);
+	enrt_client *erin = view_of(portal, "erin-view", false);
+	enrt_client *admin_view = view_of(f->ipc, "dana-view", false);
+	enrt_app *app = make_app(
+	    f->ipc, "Views", ENRT_POLICY_AUTHENTICATED_USERS, 0, NULL, 0);
+	enrt_issue_params p = pat_params(app->id);
+	enrt_issued *td, *te;
+	enrt_token_page *page;
+	enrt_error e;
+
+	p.owner = NULL;
+	td = issue_ok(dana, &p);
+	te = issue_ok(erin, &p);
+	assert_string_equal(td->token.owner, "dana-view");
+	assert_string_equal(te->token.owner, "erin-view");
+
+	page = list_own(dana);
+	assert_int_equal(page->n_tokens, 1);
+	assert_string_equal(page->tokens[0].id, td->token.id);
+	enrt_token_page_free(page);
+	assert_refused(enrt_revoke_id(dana, te->token.id, &e), ENRT_NOT_FOUND,
+	    "token_id", &e);
+	assert_true(is_active(f->ipc, te->value));
+
+	assert_refused(issue_refused(portal, &p, &e), ENRT_INVALID_ARGUMENT,
+	    "acting_user", &e);
+	assert_refused(issue_refused(admin_view, &p, &e),
+	    ENRT_INVALID_ARGUMENT, "acting_user", &e);
+
+	enrt_client_close(admin_view);
+	enrt_client_close(erin);
+	enrt_client_close(dana);
+	enrt_client_close(portal);
+	enrt_issued_free(td);
+	enrt_issued_free(te);
+	enrt_app_free(app);
+}
+
+/*
+ * Views share their handle's connection: closing one leaves the handle
+ * and the other views working, and a view of a view acts for its own
+ * person.  Eligible apps follow the person's admin flag.
+ */
+static void
+views_share_the_connection_and_see_eligible_apps(void **state)
+{
+	fixture *f = *state;
+	enrt_client *portal =
+	    add_caller(f, "Portal eligible", ENRT_ROLE_PORTAL, NULL, 0, NULL);
+	enrt_client *user = view_of(portal, "fay-eligible", false);
+	enrt_client *admin = view_of(user, "gus-eligible", true);
+	enrt_app *open = make_app(f->ipc, "Eligible open",
+	    ENRT_POLICY_AUTHENTICATED_USERS, 0, NULL, 0);
+	enrt_app *admins = make_app(f->ipc, "Eligible admins",
+	    ENRT_POLICY_ADMINISTRATORS_ONLY, 0, NULL, 0);
+	enrt_app *closed =
+	    make_app(f->ipc, "Eligible closed", ENRT_POLICY_NONE, 0, NULL, 0);
+
+	assert_true(eligible(user, open->id));
+	assert_false(eligible(user, admins->id));
+	assert_false(eligible(user, closed->id));
+	enrt_client_close(user);
+
+	assert_true(eligible(admin, open->id));
+	assert_true(eligible(admin, admins->id));
+	assert_false(eligible(admin, closed->id));
+	enrt_client_close(admin);
+
+	user = view_of(portal, "fay-eligible", false);
+	assert_false(eligible(user, admins->id));
+	enrt_client_close(user);
+	enrt_client_close(portal);
+	enrt_app_free(open);
+	enrt_app_free(admins);
+	enrt_app_free(closed);
+}
+
+static void
+assert_same_answer(
+    const enrt_introspection *got, const enrt_introspection *want)
+{
+	assert_int_equal(got->active, want->active);
+	if (!want->active) {
+		assert_null(got->token_id);
+		assert_null(got->subject);
+		assert_int_equal(got->n_scopes, 0);
+		return;
+	}
+	assert_string_equal(got->token_id, want->token_id);
+	assert_int_equal(got->kind, want->kind);
+	assert_string_equal(got->app_id, want->app_id);
+	assert_string_equal(got->subject, want->subject);
+	assert_int_equal(got->n_scopes, want->n_scopes);
+	for (size_t i = 0; i < got->n_scopes; i++) {
+		assert_string_equal(got->scopes[i], want->scopes[i]);
+	}
+	assert_int_equal(got->issued_at, want->issued_at);
+	assert_int_equal(got->has_expires_at, want->has_expires_at);
+	assert_int_equal(got->expires_at, want->expires_at);
+}
+
+/* Each answer of a batch is what enrt_introspect answers alone. */
+static void
+assert_batch_matches_singles(
+    enrt_client *c, const char *const *tokens, const size_t *lens, size_t n)
+{
+	enrt_introspection_batch *b = NULL;
+	enrt_introspection *single;
+	enrt_error e;
+
+	assert_status(
+	    enrt_introspect_batch(c, tokens, lens, n, &b, &e), ENRT_OK, &e);
+	assert_int_equal(b->n_answers, n);
+	for (size_t i = 0; i < n; i++) {
+		single = NULL;
+		assert_status(enrt_introspect(c, tokens[i],
+		                  lens != NULL ? lens[i] : strlen(tokens[i]),
+		                  &single, &e),
+		    ENRT_OK, &e);
+		assert_same_answer(&b->answers[i], single);
+		enrt_introspection_free(single);
+	}
+	enrt_introspection_batch_free(b);
+}
+
+/* Values of every kind, in an order that a shuffle would show. */
+typedef struct mixed_batch {
+	const char *tokens[9];
+	size_t lens[9];
+	char unknown[FORMAT_SECRET_LEN + 1];
+	char spaced[FORMAT_SECRET_LEN + 2];
+	char with_nul[FORMAT_SECRET_LEN + 1];
+} mixed_batch;
+
+static void
+mix_batch(mixed_batch *m, const enrt_issued *pat, const enrt_issued *sat,
+    const enrt_issued *revoked)
+{
+	const char *tokens[] = {pat->value, "garbage", sat->value, m->unknown,
+	    revoked->value, "", m->spaced, m->with_nul, pat->value};
+	const size_t lens[] = {ENRT_TOKEN_LEN, 7, ENRT_TOKEN_LEN,
+	    ENRT_TOKEN_LEN, ENRT_TOKEN_LEN, 0, ENRT_TOKEN_LEN + 1,
+	    ENRT_TOKEN_LEN, ENRT_TOKEN_LEN};
+
+	stranger_token(m->unknown);
+	snprintf(m->spaced, sizeof(m->spaced), "%s ", pat->value);
+	memcpy(m->with_nul, pat->value, sizeof(m->with_nul));
+	m->with_nul[20] = '\0';
+	memcpy(m->tokens, tokens, sizeof(tokens));
+	memcpy(m->lens, lens, sizeof(lens));
+}
+
+static void
+batch_answers_in_order_as_single_introspects_would(void **state)
+{
+	fixture *f = *state;
+	enrt_app *app = make_app(
+	    f->ipc, "Batch", ENRT_POLICY_AUTHENTICATED_USERS, 0, NULL, 0);
+	enrt_issue_params p = pat_params(app->id);
+	enrt_issued *pat = issue_ok(f->ipc, &p);
+	enrt_issued *gone = issue_ok(f->ipc, &p);
+	enrt_introspection_batch *b = NULL;
+	enrt_issued *sat;
+	mixed_batch m;
+	enrt_error e;
+
+	p.kind = ENRT_KIND_SAT;
+	p.owner = NULL;
+	sat = issue_ok(f->ipc, &p);
+	assert_status(enrt_revoke_id(f->ipc, gone->token.id, &e), ENRT_OK, &e);
+	mix_batch(&m, pat, sat, gone);
+	assert_batch_matches_singles(f->ipc, m.tokens, m.lens, 9);
+	assert_batch_matches_singles(f->tcp, m.tokens, NULL, 9);
+
+	assert_status(
+	    enrt_introspect_batch(f->ipc, m.tokens, m.lens, 9, &b, &e),
+	    ENRT_OK, &e);
+	assert_string_equal(b->answers[0].token_id, pat->token.id);
+	assert_string_equal(b->answers[2].subject, "svc-reports");
+	assert_string_equal(b->answers[8].token_id, pat->token.id);
+	for (size_t i = 0; i < 9; i++) {
+		assert_int_equal(
+		    b->answers[i].active, i == 0 || i == 2 || i == 8);
+	}
+	enrt_introspection_batch_free(b);
+
+	enrt_issued_free(pat);
+	enrt_issued_free(gone);
+	enrt_issued_free(sat);
+	enrt_app_free(app);
+}
+
+/*
+ * The limit is checked before anything is sent: a client with no
+ * server behind it refuses 129 tokens at once, and only fails to reach
+ * the server with 128.
+ */
+static void
+batch_takes_up_to_128_tokens_and_refuses_more_locally(void **state)
+{
+	fixture *f = *state;
+	enrt_app *app = make_app(f->ipc, "Batch limit",
+	    ENRT_POLICY_AUTHENTICATED_USERS, 0, NULL, 0);
+	enrt_issue_params p = pat_params(app->id);
+	enrt_issued *t = issue_ok(f->ipc, &p);
+	enrt_options nowhere = {.url = "ipc:///nonexistent/enrt.sock",
+	    .credential = f->srv.credential,
+	    .timeout_ms = 300};
+	const char *tokens[ENRT_BATCH_MAX + 1];
+	enrt_introspection_batch *b = NULL;
+	enrt_client *lost = NULL;
+	enrt_error e;
+
+	for (size_t i = 0; i <= ENRT_BATCH_MAX; i++) {
+		tokens[i] = t->value;
+	}
+	assert_status(enrt_introspect_batch(
+	                  f->ipc, tokens, NULL, ENRT_BATCH_MAX, &b, &e),
+	    ENRT_OK, &e);
+	assert_int_equal(b->n_answers, ENRT_BATCH_MAX);
+	for (size_t i = 0; i < ENRT_BATCH_MAX; i++) {
+		assert_true(b->answers[i].active);
+		assert_string_equal(b->answers[i].token_id, t->token.id);
+	}
+	enrt_introspection_batch_free(b);
+	b = NULL;
+
+	assert_status(enrt_introspect_batch(f->ipc, tokens, NULL, 0, &b, &e),
+	    ENRT_OK, &e);
+	assert_int_equal(b->n_answers, 0);
+	enrt_introspection_batch_free(b);
+	b = NULL;
+	tokens[3] = NULL;
+	assert_status(enrt_introspect_batch(f->ipc, tokens, NULL, 5, &b, &e),
+	    ENRT_INVALID_ARGUMENT, &e);
+	assert_null(b);
+	tokens[3] = t->value;
+
+	assert_status(enrt_client_open(&lost, &nowhere, &e), ENRT_OK, &e);
+	assert_refused(enrt_introspect_batch(
+	                   lost, tokens, NULL, ENRT_BATCH_MAX + 1, &b, &e),
+	    ENRT_INVALID_ARGUMENT, "128", &e);
+	assert_null(b);
+	assert_status(
+	    enrt_introspect_batch(lost, tokens, NULL, ENRT_BATCH_MAX, &b, &e),
+	    ENRT_UNAVAILABLE, &e);
+	assert_null(b);
+	enrt_client_close(lost);
+	enrt_issued_free(t);
+	enrt_app_free(app);
+}
+
+/* An introspect caller limited to one app sees the others' inactive. */
+static void
+batch_of_a_limited_caller_answers_other_apps_inactive(void **state)
+{
+	fixture *f = *state;
+	enrt_app *mine = make_app(f->ipc, "Limited mine",
+	    ENRT_POLICY_AUTHENTICATED_USERS, 0, NULL, 0);
+	enrt_app *other = make_app(f->ipc, "Limited other",
+	    ENRT_POLICY_AUTHENTICATED_USERS, 0, NULL, 0);
+	const char *apps[] = {mine->id};
+	enrt_client *gateway =
+	    add_caller(f, "Gateway", ENRT_ROLE_INTROSPECT, apps, 1, NULL);
+	enrt_issue_params p = pat_params(mine->id);
+	enrt_issued *a = issue_ok(f->ipc, &p);
+	enrt_issued *b;
+	enrt_introspection_batch *answers = NULL;
+	const char *tokens[3];
+	enrt_error e;
+
+	p.app_id = other->id;
+	b = issue_ok(f->ipc, &p);
+	tokens[0] = tokens[2] = b->value;
+	tokens[1] = a->value;
+	assert_status(
+	    enrt_introspect_batch(gateway, tokens, NULL, 3, &answers, &e),
+	    ENRT_OK, &e);
+	assert_false(answers->answers[0].active);
+	assert_true(answers->answers[1].active);
+	assert_false(answers->answers[2].active);
+	assert_true(is_active(f->ipc, b->value));
+	enrt_introspection_batch_free(answers);
+
+	enrt_client_close(gateway);
+	enrt_issued_free(a);
+	enrt_issued_free(b);
+	enrt_app_free(mine);
+	enrt_app_free(other);
+}
+
+static const enrt_caller *
+find_caller(const enrt_caller_page *page, const char *id)
+{
+	for (size_t i = 0; i < page->n_callers; i++) {
+		if (strcmp(page->callers[i].id, id) == 0) {
+			return &page->callers[i];
+		}
+	}
+	return NULL;
+}
+
+/* A revoked caller is listed as revoked and refused from then on. */
+static void
+revoked_caller_is_listed_and_unauthenticated(void **state)
+{
+	fixture *f = *state;
+	char *id = NULL;
+	enrt_client *c =
+	    add_caller(f, "Short-lived", ENRT_ROLE_ADMIN, NULL, 0, &id);
+	enrt_caller_page *page = NULL;
+	enrt_app_page *apps = NULL;
+	enrt_error e;
+
+	assert_status(enrt_app_list(c, NULL, 1, &apps, &e), ENRT_OK, &e);
+	enrt_app_page_free(apps);
+	apps = NULL;
+	assert_status(enrt_caller_revoke(f->ipc, id, &e), ENRT_OK, &e);
+	assert_status(enrt_caller_revoke(f->ipc, id, &e), ENRT_OK, &e);
+	assert_status(
+	    enrt_app_list(c, NULL, 1, &apps, &e), ENRT_UNAUTHENTICATED, &e);
+	assert_null(apps);
+	assert_refused(
+	    enrt_caller_revoke(f->ipc, "cal_0000000000000000000000", &e),
+	    ENRT_NOT_FOUND, "cal_0000000000000000000000", &e);
+
+	assert_status(
+	    enrt_caller_list(f->ipc, NULL, 1000, &page, &e), ENRT_OK, &e);
+	assert_non_null(find_caller(page, id));
+	assert_true(find_caller(page, id)->revoked);
+	assert_in_range(find_caller(page, id)->revoked_at, now() - 60, now());
+	assert_int_equal(find_caller(page, id)->role, ENRT_ROLE_ADMIN);
+	enrt_caller_page_free(page);
+	enrt_client_close(c);
+	free(id);
+}
+
+static const enrt_user *
+find_user(const enrt_user_page *page, const char *id)
+{
+	for (size_t i = 0; i < page->n_users; i++) {
+		if (strcmp(page->users[i].id, id) == 0) {
+			return &page->users[i];
+		}
+	}
+	return NULL;
+}
+
+/* Whether the page holds this event, and every event is since before. */
+static bool
+audited(const enrt_audit_page *page, int64_t before, const char *action,
+    const char *target, enrt_status outcome)
+{
+	bool found = false;
+
+	for (size_t i = 0; i < page->n_events; i++) {
+		const enrt_audit_event *ev = &page->events[i];
+
+		assert_in_range(ev->time, before, now());
+		found |= strcmp(ev->action, action) == 0 &&
+		         ev->target_id != NULL &&
+		         strcmp(ev->target_id, target) == 0 &&
+		         ev->outcome == outcome;
+	}
+	return found;
+}
+
+/*
+ * Disabling a user suspends their tokens and refuses their portal
+ * calls; enabling brings both back; deleting revokes for good.  Each
+ * change is in the audit log.
+ */
+static void
+users_are_disabled_enabled_and_deleted_with_audit(void **state)
+{
+	fixture *f = *state;
+	int64_t before = now();
+	enrt_client *portal =
+	    add_caller(f, "Portal users", ENRT_ROLE_PORTAL, NULL, 0, NULL);
+	enrt_person hal = {.user_id = "hal-users", .display_name = "Hal"};
+	enrt_client *view = NULL;
+	enrt_app *app = make_app(
+	    f->ipc, "Users", ENRT_POLICY_AUTHENTICATED_USERS, 0, NULL, 0);
+	enrt_issue_params p = pat_params(app->id);
+	enrt_user_page *users = NULL;
+	enrt_audit_page *audit = NULL;
+	enrt_user *u = NULL;
+	enrt_issued *t;
+	uint32_t revoked = 99;
+	enrt_error e;
+
+	assert_status(enrt_client_as(portal, &hal, &view, &e), ENRT_OK, &e);
+	p.owner = NULL;
+	t = issue_ok(view, &p);
+	assert_status(
+	    enrt_user_list(f->ipc, NULL, 1000, &users, &e), ENRT_OK, &e);
+	assert_non_null(find_user(users, "hal-users"));
+	assert_string_equal(
+	    find_user(users, "hal-users")->display_name, "Hal");
+	assert_true(find_user(users, "hal-users")->enabled);
+	enrt_user_page_free(users);
+
+	assert_status(enrt_user_set(f->ipc, "hal-users", false, false, true,
+	                  false, &u, &e),
+	    ENRT_OK, &e);
+	assert_false(u->enabled);
+	assert_false(u->admin);
+	enrt_user_free(u);
+	assert_inactive(f->ipc, t->value);
+	assert_refused(issue_refused(view, &p, &e), ENRT_PERMISSION_DENIED,
+	    "disabled", &e);
+	assert_status(enrt_user_set(f->ipc, "hal-users", false, false, true,
+	                  true, NULL, &e),
+	    ENRT_OK, &e);
+	assert_true(is_active(f->ipc, t->value));
+
+	assert_status(
+	    enrt_user_delete(f->ipc, "hal-users", &revoked, &e), ENRT_OK, &e);
+	assert_int_equal(revoked, 1);
+	assert_inactive(f->ipc, t->value);
+	assert_refused(enrt_user_delete(f->ipc, "hal-users", &revoked, &e),
+	    ENRT_NOT_FOUND, "hal-users", &e);
+
+	assert_status(
+	    enrt_audit_list(f->ipc, true, before, NULL, 1000, &audit, &e),
+	    ENRT_OK, &e);
+	assert_null(audit->next_cursor);
+	assert_true(audited(audit, before, "user_set", "hal-users", ENRT_OK));
+	assert_true(
+	    audited(audit, before, "user_delete", "hal-users", ENRT_OK));
+	assert_true(audited(
+	    audit, before, "user_delete", "hal-users", ENRT_NOT_FOUND));
+	enrt_audit_page_free(audit);
+
+	enrt_client_close(view);
+	enrt_client_close(portal);
+	enrt_issued_free(t);
+	enrt_app_free(app);
+}
+
+/* ------------------------------------------------------------------ */
 /* Callers the server does not know                                    */
 
 /* Every operation a stranger tries, each refused as UNAUTHENTICATED. */
@@ -1939,6 +2483,18 @@ main(void)
 	    cmocka_unit_test(wire_version_other_than_one_is_invalid_argument),
 	    cmocka_unit_test(concurrent_issue_and_introspect_over_ipc),
 	    cmocka_unit_test(concurrent_issue_and_introspect_over_tcp),
+	    cmocka_unit_test(client_as_refuses_a_person_without_a_user_id),
+	    cmocka_unit_test(views_act_for_their_person_only),
+	    cmocka_unit_test(views_share_the_connection_and_see_eligible_apps),
+	    cmocka_unit_test(
+	        batch_answers_in_order_as_single_introspects_would),
+	    cmocka_unit_test(
+	        batch_takes_up_to_128_tokens_and_refuses_more_locally),
+	    cmocka_unit_test(
+	        batch_of_a_limited_caller_answers_other_apps_inactive),
+	    cmocka_unit_test(revoked_caller_is_listed_and_unauthenticated),
+	    cmocka_unit_test(
+	        users_are_disabled_enabled_and_deleted_with_audit),
 	};
 	const struct CMUnitTest restarts[] = {
 #define OWN(test, setup) cmocka_unit_test_setup_teardown(test, setup, stop_own)
