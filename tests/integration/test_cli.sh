@@ -418,6 +418,306 @@ json out 'assert d["active"] is True'
 passes
 
 # ---------------------------------------------------------------------
+check "caller add prints the credential alone on the first line"
+expect_exit 0 enrt caller add --name "Portal" --role portal
+head -n 1 out >portal.credential
+grep -Eqx 'enrc_[0-9A-Za-z]{49}' portal.credential
+[ "$(grep -c enrc_ out)" -eq 1 ]
+grep -q "role: *portal" out
+portal_id=$(grep -Eo 'cal_[0-9A-Za-z]{22}' out | head -n 1)
+[ -n "$portal_id" ]
+export portal_id
+passes
+
+check "caller add --json has the credential and the caller"
+expect_exit 0 enrt --json caller add --name "Gateway" --role introspect \
+	--app "$app"
+json out '
+exactly(d, "credential", "id", "name", "role", "app_ids", "created")
+assert re.fullmatch(r"enrc_[0-9A-Za-z]{49}", d["credential"])
+assert re.fullmatch(r"cal_[0-9A-Za-z]{22}", d["id"])
+assert d["name"] == "Gateway" and d["role"] == "introspect"
+assert d["app_ids"] == [os.environ["app"]]
+assert TIME.match(d["created"])
+'
+python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["credential"])' \
+	out >gateway.credential
+gateway_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' out)
+export gateway_id
+passes
+
+check "caller list shows every caller and never a credential"
+expect_exit 0 enrt caller list
+grep -q "$portal_id" out
+grep -q "$gateway_id" out
+absent enrc_ out
+expect_exit 0 enrt --json caller list
+absent enrc_ out
+json out '
+assert isinstance(d, list) and len(d) == 3, d
+for row in d:
+    exactly(row, "id", "name", "role", "app_ids", "created", "revoked")
+    assert TIME.match(row["created"]) and row["revoked"] is None
+roles = {r["id"]: r["role"] for r in d}
+assert roles[os.environ["portal_id"]] == "portal"
+assert roles[os.environ["gateway_id"]] == "introspect"
+assert sorted(roles.values()) == ["admin", "introspect", "portal"]
+'
+passes
+
+# ---------------------------------------------------------------------
+check "a portal person issues a PAT for themselves with --as"
+expect_exit 0 enrt --credential-file portal.credential --as ivy \
+	--name "Ivy" token issue --app "$app" --kind pat --expires 1d \
+	--scopes reports:read
+head -n 1 out >ivy.value
+grep -q "owner: *ivy" out
+ivy_id=$(grep -Eo 'tok_[0-9A-Za-z]{22}' out | head -n 1)
+export ivy_id
+expect_exit 0 enrt token issue --app "$app" --kind pat --expires 1d \
+	--scopes reports:read --credential-file portal.credential --as jon
+head -n 1 out >jon.value
+grep -q "owner: *jon" out
+jon_id=$(grep -Eo 'tok_[0-9A-Za-z]{22}' out | head -n 1)
+export jon_id
+expect_error PERMISSION_DENIED owner \
+	enrt --credential-file portal.credential --as ivy token issue \
+	--app "$app" --kind pat --expires 1d --scopes reports:read --owner jon
+passes
+
+check "a portal person lists only their own tokens"
+expect_exit 0 enrt --json --credential-file portal.credential --as ivy \
+	token list
+json out 'assert [r["id"] for r in d] == [os.environ["ivy_id"]], d'
+expect_exit 0 enrt --json --credential-file portal.credential --as jon \
+	token list
+json out 'assert [r["id"] for r in d] == [os.environ["jon_id"]], d'
+passes
+
+check "a portal person cannot revoke another's token: NOT_FOUND"
+expect_error NOT_FOUND token_id \
+	enrt --credential-file portal.credential --as ivy token revoke "$jon_id"
+expect_exit 0 enrt token introspect <jon.value
+json out 'assert d["active"] is True and d["sub"] == "jon", d'
+passes
+
+check "a portal caller must name a person"
+expect_error INVALID_ARGUMENT acting_user \
+	enrt --credential-file portal.credential token list
+expect_usage enrt --name "Ivy" token list
+expect_usage enrt --admin app list
+expect_usage enrt --as "" app list
+passes
+
+check "app list --eligible follows the policy and the person's admin flag"
+expect_exit 0 enrt app create --name "Admins" \
+	--policy AdministratorsOnly --system-user svc-admins
+admins=$(cat out)
+export admins closed
+expect_exit 0 enrt --json --credential-file portal.credential --as ivy \
+	app list --eligible
+json out '
+ids = [a["id"] for a in d]
+assert os.environ["app"] in ids, ids
+assert os.environ["admins"] not in ids and os.environ["closed"] not in ids
+'
+expect_exit 0 enrt --json --credential-file portal.credential --as kim \
+	--admin app list --eligible
+json out '
+ids = [a["id"] for a in d]
+assert os.environ["app"] in ids and os.environ["admins"] in ids, ids
+assert os.environ["closed"] not in ids
+'
+expect_error PERMISSION_DENIED admin \
+	enrt --credential-file portal.credential --as ivy app list
+passes
+
+# ---------------------------------------------------------------------
+check "introspect --batch answers one line per value, in order"
+{
+	cat ivy.value
+	echo "garbage"
+	echo ""
+	cat forever.value
+	cat pat.value
+	printf '%s\r\n' "$(cat jon.value)"
+	printf '%s' "$(cat ivy.value)"
+} >batch.in
+expect_exit 0 enrt token introspect --batch <batch.in
+[ "$(wc -l <out)" -eq 7 ]
+python3 - "$work/out" <<'EOF'
+import json, os, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+assert [r["active"] for r in rows] == [True, False, False, True, False,
+                                       True, True], rows
+for i in (1, 2, 4):
+    assert rows[i] == {"active": False}, rows[i]
+assert rows[0]["token_id"] == os.environ["ivy_id"]
+assert rows[5]["token_id"] == os.environ["jon_id"]
+assert rows[6]["token_id"] == os.environ["ivy_id"]
+assert rows[3]["sub"] == "svc-forever" and "exp" not in rows[3]
+assert rows[0]["sub"] == "ivy" and isinstance(rows[0]["exp"], int)
+EOF
+passes
+
+check "introspect --batch sends more than 128 lines in several requests"
+for i in $(seq 300); do
+	if [ $((i % 7)) -eq 0 ]; then echo "garbage $i"; else cat ivy.value; fi
+done >many.in
+expect_exit 0 enrt token introspect --batch <many.in
+[ "$(wc -l <out)" -eq 300 ]
+python3 - "$work/out" <<'EOF'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+for i, r in enumerate(rows, 1):
+    assert r["active"] is (i % 7 != 0), (i, r)
+EOF
+expect_exit 0 enrt token introspect --batch </dev/null
+[ ! -s out ]
+passes
+
+check "an introspect caller limited to one app sees others inactive"
+{
+	cat ivy.value
+	cat forever.value
+} >limited.in
+expect_exit 0 enrt --credential-file gateway.credential \
+	token introspect --batch <limited.in
+python3 - "$work/out" <<'EOF'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+assert rows[0]["active"] is True and rows[1] == {"active": False}, rows
+EOF
+passes
+
+# ---------------------------------------------------------------------
+check "user list shows the persons portal callers named"
+expect_exit 0 enrt user list
+grep -q "Ivy" out
+expect_exit 0 enrt --json user list
+json out '
+users = {u["id"]: u for u in d}
+for u in d:
+    exactly(u, "id", "display_name", "admin", "enabled", "created",
+            "last_seen")
+assert users["ivy"]["display_name"] == "Ivy"
+assert users["ivy"]["enabled"] is True and users["ivy"]["admin"] is False
+assert users["kim"]["admin"] is True
+assert TIME.match(users["ivy"]["last_seen"])
+'
+passes
+
+check "user set --disable suspends a user's tokens and portal calls"
+expect_exit 0 enrt --json user set ivy --disable
+json out 'assert d["id"] == "ivy" and d["enabled"] is False, d'
+expect_exit 0 enrt token introspect <ivy.value
+json out 'assert d == {"active": False}, d'
+expect_error PERMISSION_DENIED disabled \
+	enrt --credential-file portal.credential --as ivy token list
+expect_exit 0 enrt user set ivy --enable
+grep -q "enabled: *yes" out
+expect_exit 0 enrt token introspect <ivy.value
+json out 'assert d["active"] is True, d'
+expect_error NOT_FOUND nobody enrt user set nobody --admin
+passes
+
+check "user delete revokes the user's tokens and says how many"
+expect_exit 0 enrt user delete ivy
+grep -q "revoked 1 token" out
+expect_exit 0 enrt token introspect <ivy.value
+json out 'assert d == {"active": False}, d'
+expect_error NOT_FOUND ivy enrt user delete ivy
+passes
+
+check "token revoke --user revokes every token of a user"
+for _ in 1 2; do
+	expect_exit 0 enrt token issue --app "$app" --kind pat --expires 1d \
+		--scopes reports:read --owner leo
+done
+expect_exit 0 enrt --json token revoke --user leo
+json out 'assert d == {"user_id": "leo", "revoked": 2}, d'
+expect_exit 0 enrt --json token list --owner leo
+json out 'assert d == [], d'
+expect_exit 0 enrt token revoke --user leo
+grep -q "revoked 0 tokens of leo" out
+passes
+
+check "caller revoke makes its credential UNAUTHENTICATED"
+expect_exit 0 enrt caller revoke "$gateway_id"
+grep -q "$gateway_id" out
+expect_error UNAUTHENTICATED credential \
+	enrt --credential-file gateway.credential token introspect <jon.value
+expect_error UNAUTHENTICATED credential \
+	enrt --credential-file gateway.credential token introspect --batch \
+	<jon.value
+expect_exit 0 enrt --json caller list
+json out '
+row = [r for r in d if r["id"] == os.environ["gateway_id"]][0]
+assert TIME.match(row["revoked"]), row
+'
+passes
+
+check "audit list shows the changes, oldest first"
+expect_exit 0 enrt --json audit list
+json out '
+assert isinstance(d, list) and len(d) > 10
+for ev in d:
+    exactly(ev, "time", "caller_id", "acting_user", "action",
+            "target_id", "outcome")
+    assert TIME.match(ev["time"])
+assert [ev["time"] for ev in d] == sorted(ev["time"] for ev in d)
+def has(action, target=None, outcome="OK", user=None):
+    return any(ev["action"] == action and ev["outcome"] == outcome and
+               (target is None or ev["target_id"] == target) and
+               (user is None or ev["acting_user"] == user) for ev in d)
+assert has("caller_add", os.environ["portal_id"])
+assert has("caller_revoke", os.environ["gateway_id"])
+assert has("issue", os.environ["ivy_id"], user="ivy")
+assert has("issue", outcome="PERMISSION_DENIED", user="ivy")
+assert has("user_set", "ivy")
+assert has("user_delete", "ivy")
+assert has("revoke")
+'
+expect_exit 0 enrt --json audit list --limit 3
+json out 'assert len(d) == 3, d'
+expect_exit 0 enrt --json audit list --since 2999-01-01T00:00:00Z
+json out 'assert d == [], d'
+expect_exit 0 enrt --json audit list --since 1h --limit 1000
+json out 'assert len(d) > 10, d'
+expect_exit 0 enrt audit list
+grep -q "user_delete" out
+grep -q "ACTING USER" out
+passes
+
+check "the new subcommands' bad arguments exit 2 with a usage line"
+expect_usage enrt caller add --name x
+expect_usage enrt caller add --name x --role god
+expect_usage enrt caller add --name x --role portal --app "$app"
+expect_usage enrt caller revoke
+expect_usage enrt user set ivy
+expect_usage enrt user set ivy --admin --no-admin
+expect_usage enrt user set ivy --enable --disable
+expect_usage enrt user delete
+expect_usage enrt audit list --since yesterday
+expect_usage enrt audit list --limit 0
+expect_usage enrt token revoke --user
+expect_usage enrt token revoke --value --user leo
+expect_usage enrt token revoke "$pat_id" --user leo
+expect_usage enrt app list --eligible extra
+passes
+
+check "every subcommand has --help"
+for cmd in "app create" "app update" "app show" "app list" "token issue" \
+	"token introspect" "token revoke" "token list" "caller add" \
+	"caller list" "caller revoke" "user list" "user set" "user delete" \
+	"audit list"; do
+	# shellcheck disable=SC2086
+	expect_exit 0 enrt $cmd --help
+	grep -q "^usage: enrt \[global flags\] $cmd" out
+done
+passes
+
+# ---------------------------------------------------------------------
 check "bad arguments exit 2 with a usage line"
 expect_usage enrt
 expect_usage enrt bogus
@@ -451,11 +751,17 @@ expect_error UNAVAILABLE nowhere \
 passes
 
 # ---------------------------------------------------------------------
-check "no token value reaches the server's log or the data directory"
-for value in pat.value sat.value forever.value suspended.value; do
+check "no token value or credential reaches the log or the data directory"
+for value in pat.value sat.value forever.value suspended.value ivy.value \
+	jon.value; do
 	absent "$(cat "$value")" enrt-data enrtd.log
 done
-absent "$(cat enrt-data/admin.credential)" enrtd.log
+for credential in enrt-data/admin.credential portal.credential \
+	gateway.credential; do
+	absent "$(cat "$credential")" enrtd.log
+done
+absent "$(cat portal.credential)" enrt-data
+absent "$(cat gateway.credential)" enrt-data
 passes
 
 check "the server still takes new connections after 30 local answers"
