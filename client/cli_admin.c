@@ -27,7 +27,7 @@ enum {
 	FLAG_LIMIT,
 };
 
-/* Enough for any listing a person reads; a script pages on its own. */
+/* The most events one run of audit list prints. */
 #define LIMIT_MAX 1000000
 
 /* The page size asked for while --limit leaves fewer rows than this. */

@@ -537,6 +537,8 @@ check "introspect --batch answers one line per value, in order"
 {
 	cat ivy.value
 	echo "garbage"
+	head -c 5000 /dev/zero | tr '\0' x
+	echo ""
 	echo ""
 	cat forever.value
 	cat pat.value
@@ -544,18 +546,18 @@ check "introspect --batch answers one line per value, in order"
 	printf '%s' "$(cat ivy.value)"
 } >batch.in
 expect_exit 0 enrt token introspect --batch <batch.in
-[ "$(wc -l <out)" -eq 7 ]
+[ "$(wc -l <out)" -eq 8 ]
 python3 - "$work/out" <<'EOF'
 import json, os, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
-assert [r["active"] for r in rows] == [True, False, False, True, False,
-                                       True, True], rows
-for i in (1, 2, 4):
+assert [r["active"] for r in rows] == [True, False, False, False, True,
+                                       False, True, True], rows
+for i in (1, 2, 3, 5):
     assert rows[i] == {"active": False}, rows[i]
 assert rows[0]["token_id"] == os.environ["ivy_id"]
-assert rows[5]["token_id"] == os.environ["jon_id"]
-assert rows[6]["token_id"] == os.environ["ivy_id"]
-assert rows[3]["sub"] == "svc-forever" and "exp" not in rows[3]
+assert rows[6]["token_id"] == os.environ["jon_id"]
+assert rows[7]["token_id"] == os.environ["ivy_id"]
+assert rows[4]["sub"] == "svc-forever" and "exp" not in rows[4]
 assert rows[0]["sub"] == "ivy" and isinstance(rows[0]["exp"], int)
 EOF
 passes
