@@ -420,7 +420,10 @@ transport_config(server *srv)
 	return to;
 }
 
-/* Before the data directory is touched: a URL the rules refuse. */
+/*
+ * Before the data directory is touched: a URL the rules refuse, or a
+ * certificate or key that cannot be loaded.
+ */
 static bool
 check_transport(server *srv)
 {

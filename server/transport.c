@@ -501,93 +501,6 @@ check_tls_pair(const transport_options *o, err *e)
 	return ENRT_OK;
 }
 
-enrt_status
-transport_check(const transport_options *o, err *e)
-{
-	enrt_status st;
-	bool tls = false;
-	size_t i;
-
-	if ((st = check_options(o, e)) != ENRT_OK ||
-	    (st = check_tls_pair(o, e)) != ENRT_OK) {
-		return st;
-	}
-	for (i = 0; i < o->n_urls; i++) {
-		if ((st = check_url(o, o->urls[i], e)) != ENRT_OK) {
-			return st;
-		}
-		tls = tls || kind_of(o->urls[i]) == URL_TLS;
-	}
-	if (o->tls_cert_file != NULL && !tls) {
-		return err_set(e, ENRT_INVALID_ARGUMENT,
-		    "--tls-cert, --tls-key: given, but no listen URL is "
-		    "tls+tcp://");
-	}
-	return ENRT_OK;
-}
-
-/* A condition variable on the monotonic clock, immune to clock steps. */
-static enrt_status
-init_sync(transport *t, err *e)
-{
-	int rv;
-
-	rv = clock_cond_init(&t->idle);
-	if (rv != 0) {
-		return err_set(
-		    e, ENRT_INTERNAL, "transport: condvar: %s", strerror(rv));
-	}
-	pthread_mutex_init(&t->mtx, NULL);
-	return ENRT_OK;
-}
-
-static enrt_status
-open_socket(transport *t, size_t max_request, err *e)
-{
-	int rv;
-
-	if ((rv = nng_rep0_open(&t->sock)) != 0) {
-		return err_set(e, status_of(rv), "transport: rep0 socket: %s",
-		    nng_strerror(rv));
-	}
-	t->sock_open = true;
-
-	rv = nng_socket_set_size(t->sock, NNG_OPT_RECVMAXSZ, max_request);
-	if (rv != 0) {
-		return err_set(e, status_of(rv), "transport: %s: %s",
-		    NNG_OPT_RECVMAXSZ, nng_strerror(rv));
-	}
-	return ENRT_OK;
-}
-
-static enrt_status
-open_workers(transport *t, unsigned n, err *e)
-{
-	unsigned i;
-	int rv = 0;
-
-	if ((t->workers = calloc(n, sizeof(*t->workers))) == NULL) {
-		return err_set(e, ENRT_RESOURCE_EXHAUSTED,
-		    "transport: no memory for %u contexts", n);
-	}
-	t->n_workers = n;
-
-	for (i = 0; i < n && rv == 0; i++) {
-		worker *w = &t->workers[i];
-
-		w->t = t;
-		if ((rv = nng_aio_alloc(&w->aio, worker_cb, w)) == 0 &&
-		    (rv = nng_ctx_open(&w->ctx, t->sock)) == 0) {
-			w->ctx_open = true;
-		}
-	}
-	if (rv != 0) {
-		return err_set(e, status_of(rv), "transport: context: %s",
-		    nng_strerror(rv));
-	}
-	return ENRT_OK;
-}
-
 static void
 free_secret(char *text)
 {
@@ -693,15 +606,19 @@ check_cert(const char *path, const char *pem, err *e)
 	return ENRT_OK;
 }
 
-/* The TLS configuration that every tls+tcp:// listener shares. */
+/*
+ * The TLS configuration that every tls+tcp:// listener shares, in *out;
+ * NULL on failure.
+ */
 static enrt_status
-load_tls(transport *t, const transport_options *o, err *e)
+load_tls(const transport_options *o, nng_tls_config **out, err *e)
 {
 	char *cert = NULL;
 	char *key = NULL;
 	enrt_status st;
 	int rv;
 
+	*out = NULL;
 	if ((st = read_pem("--tls-cert", o->tls_cert_file, &cert, e)) !=
 	        ENRT_OK ||
 	    (st = read_pem("--tls-key", o->tls_key_file, &key, e)) !=
@@ -710,22 +627,127 @@ load_tls(transport *t, const transport_options *o, err *e)
 		goto out;
 	}
 
-	rv = nng_tls_config_alloc(&t->tls, NNG_TLS_MODE_SERVER);
+	rv = nng_tls_config_alloc(out, NNG_TLS_MODE_SERVER);
 	if (rv != 0) {
 		st = tls_error(rv, "--tls-cert", o->tls_cert_file,
 		    "no TLS configuration could be made for it", e);
 		goto out;
 	}
-	rv = nng_tls_config_own_cert(t->tls, cert, key, NULL);
+	rv = nng_tls_config_own_cert(*out, cert, key, NULL);
 	if (rv != 0) {
 		st = tls_error(rv, "--tls-key", o->tls_key_file,
 		    "must hold a PEM private key, not encrypted", e);
+		nng_tls_config_free(*out);
+		*out = NULL;
 	}
 
 out:
 	free(cert);
 	free_secret(key);
 	return st;
+}
+
+/* The rules, without reading the certificate and key files. */
+static enrt_status
+check_rules(const transport_options *o, err *e)
+{
+	enrt_status st;
+	bool tls = false;
+	size_t i;
+
+	if ((st = check_options(o, e)) != ENRT_OK ||
+	    (st = check_tls_pair(o, e)) != ENRT_OK) {
+		return st;
+	}
+	for (i = 0; i < o->n_urls; i++) {
+		if ((st = check_url(o, o->urls[i], e)) != ENRT_OK) {
+			return st;
+		}
+		tls = tls || kind_of(o->urls[i]) == URL_TLS;
+	}
+	if (o->tls_cert_file != NULL && !tls) {
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "--tls-cert, --tls-key: given, but no listen URL is "
+		    "tls+tcp://");
+	}
+	return ENRT_OK;
+}
+
+enrt_status
+transport_check(const transport_options *o, err *e)
+{
+	nng_tls_config *tls;
+	enrt_status st;
+
+	if ((st = check_rules(o, e)) != ENRT_OK || o->tls_cert_file == NULL) {
+		return st;
+	}
+	if ((st = load_tls(o, &tls, e)) == ENRT_OK) {
+		nng_tls_config_free(tls);
+	}
+	return st;
+}
+
+/* A condition variable on the monotonic clock, immune to clock steps. */
+static enrt_status
+init_sync(transport *t, err *e)
+{
+	int rv;
+
+	rv = clock_cond_init(&t->idle);
+	if (rv != 0) {
+		return err_set(
+		    e, ENRT_INTERNAL, "transport: condvar: %s", strerror(rv));
+	}
+	pthread_mutex_init(&t->mtx, NULL);
+	return ENRT_OK;
+}
+
+static enrt_status
+open_socket(transport *t, size_t max_request, err *e)
+{
+	int rv;
+
+	if ((rv = nng_rep0_open(&t->sock)) != 0) {
+		return err_set(e, status_of(rv), "transport: rep0 socket: %s",
+		    nng_strerror(rv));
+	}
+	t->sock_open = true;
+
+	rv = nng_socket_set_size(t->sock, NNG_OPT_RECVMAXSZ, max_request);
+	if (rv != 0) {
+		return err_set(e, status_of(rv), "transport: %s: %s",
+		    NNG_OPT_RECVMAXSZ, nng_strerror(rv));
+	}
+	return ENRT_OK;
+}
+
+static enrt_status
+open_workers(transport *t, unsigned n, err *e)
+{
+	unsigned i;
+	int rv = 0;
+
+	if ((t->workers = calloc(n, sizeof(*t->workers))) == NULL) {
+		return err_set(e, ENRT_RESOURCE_EXHAUSTED,
+		    "transport: no memory for %u contexts", n);
+	}
+	t->n_workers = n;
+
+	for (i = 0; i < n && rv == 0; i++) {
+		worker *w = &t->workers[i];
+
+		w->t = t;
+		if ((rv = nng_aio_alloc(&w->aio, worker_cb, w)) == 0 &&
+		    (rv = nng_ctx_open(&w->ctx, t->sock)) == 0) {
+			w->ctx_open = true;
+		}
+	}
+	if (rv != 0) {
+		return err_set(e, status_of(rv), "transport: context: %s",
+		    nng_strerror(rv));
+	}
+	return ENRT_OK;
 }
 
 /* Refuses an ipc path that nng's stale-socket probe must not see. */
@@ -830,7 +852,8 @@ setup(transport *t, const transport_options *o, err *e)
 	    (st = open_workers(t, n, e)) != ENRT_OK) {
 		return st;
 	}
-	if (o->tls_cert_file != NULL && (st = load_tls(t, o, e)) != ENRT_OK) {
+	if (o->tls_cert_file != NULL &&
+	    (st = load_tls(o, &t->tls, e)) != ENRT_OK) {
 		return st;
 	}
 
@@ -863,7 +886,7 @@ transport_start(transport **out, const transport_options *options, err *e)
 	unsigned i;
 
 	*out = NULL;
-	if ((st = transport_check(options, e)) != ENRT_OK) {
+	if ((st = check_rules(options, e)) != ENRT_OK) {
 		return st;
 	}
 	if ((t = calloc(1, sizeof(*t))) == NULL) {

@@ -58,17 +58,17 @@ typedef struct transport_options {
 typedef struct transport transport;
 
 /*
- * Checks the options without opening anything: the rules above, and that
- * a certificate and a key are given together, exactly when some URL is
- * tls+tcp://.  The files themselves are read by transport_start.
- * Returns ENRT_INVALID_ARGUMENT with e naming the URL or option and the
- * rule.
+ * Checks the options without listening: the rules above, that a
+ * certificate and a key are given together, exactly when some URL is
+ * tls+tcp://, and that nng can load them.  Returns
+ * ENRT_INVALID_ARGUMENT with e naming the URL or option and the rule, or
+ * ENRT_FAILED_PRECONDITION naming a file that cannot be read.
  */
 enrt_status transport_check(const transport_options *options, err *e);
 
 /*
- * Makes the checks of transport_check, loads the certificate and key,
- * listens on every URL and starts serving.  On failure nothing is left
+ * Makes the checks of transport_check, listens on every URL and starts
+ * serving.  On failure nothing is left
  * listening and e names the URL or file and the cause.
  */
 enrt_status transport_start(
