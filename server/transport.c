@@ -463,9 +463,9 @@ check_url(const transport_options *o, const char *url, err *e)
 		}
 		return err_set(e, ENRT_INVALID_ARGUMENT,
 		    "listen %s: plain tcp:// is only for loopback "
-		    "(127.0.0.0/8, "
-		    "::1, localhost); use tls+tcp://, or --insecure-tcp to "
-		    "let credentials cross the network in clear",
+		    "(127.0.0.0/8, ::1, localhost); use tls+tcp://, or "
+		    "--insecure-tcp to let credentials cross the network in "
+		    "clear",
 		    url);
 	case URL_TLS:
 		if (o->tls_cert_file != NULL) {
