@@ -48,7 +48,7 @@ static int
 print_global_help(void)
 {
 	printf("usage: enrt [global flags] COMMAND [flags]\n\n"
-	       "Global flags, given before the command:\n"
+	       "Global flags, before or after the command:\n"
 	       "  --url URL               enrtd's address: ipc://, tcp:// "
 	       "or tls+tcp://\n"
 	       "                          default: $ENRT_URL, else\n"
