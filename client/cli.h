@@ -40,7 +40,10 @@ struct cli {
 	const char *url;
 	const char *credential_file;
 	bool json;
-	int timeout_ms; /* 0: the library's default */
+	int timeout_ms;              /* 0: the library's default */
+	const char *tls_ca;          /* NULL: none; from $ENRT_TLS_CA too */
+	bool tls_ca_given;           /* by --tls-ca, not the environment */
+	const char *tls_server_name; /* NULL: the URL's host */
 	const struct cli_command *command;
 	enrt_client *client; /* opened by cli_connect, closed by main */
 };
@@ -56,8 +59,9 @@ int cli_token_revoke(struct cli *cli, int argc, char **argv);
 int cli_token_list(struct cli *cli, int argc, char **argv);
 
 /*
- * The global flags (--url, --credential-file, --json, --timeout), which
- * every subcommand accepts too, after its name.  Their values start at
+ * The global flags (--url, --credential-file, --json, --timeout,
+ * --tls-ca, --tls-server-name), which every subcommand accepts too,
+ * after its name.  Their values start at
  * CLI_GLOBAL_FLAG_BASE; subcommands' own values stay below it.
  */
 #define CLI_GLOBAL_FLAG_BASE 1000
@@ -127,7 +131,9 @@ int cli_scopes_flag(
 
 /*
  * Reads the credential file and opens cli->client.  The credential is
- * wiped once the library holds its own copy.
+ * wiped once the library holds its own copy.  A tls+tcp:// URL needs a
+ * CA file; --tls-ca and --tls-server-name with any other URL are a usage
+ * error, while $ENRT_TLS_CA is then left unused.
  */
 int cli_connect(struct cli *cli);
 
