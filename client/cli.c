@@ -49,7 +49,7 @@ static int
 print_global_help(void)
 {
 	printf("usage: enrt [global flags] COMMAND [flags]\n\n"
-	       "Global flags, given before the command:\n"
+	       "Global flags, before or after the command:\n"
 	       "  --url URL               enrtd's address: ipc://, tcp:// "
 	       "or tls+tcp://\n"
 	       "                          default: $ENRT_URL, else\n"
@@ -62,6 +62,13 @@ print_global_help(void)
 	       "  --json                  print JSON for scripts\n"
 	       "  --timeout MS            time allowed for each request "
 	       "(default 10000)\n"
+	       "  --tls-ca FILE           PEM CA certificates that enrtd's "
+	       "certificate must\n"
+	       "                          chain to; required with tls+tcp://\n"
+	       "                          default: $ENRT_TLS_CA\n"
+	       "  --tls-server-name NAME  the name enrtd's certificate must "
+	       "carry\n"
+	       "                          default: the host in the URL\n"
 	       "  --as USER_ID            act for this person in every call "
 	       "(portal callers)\n"
 	       "  --name DISPLAY          the person's display name (with "
@@ -69,11 +76,11 @@ print_global_help(void)
 	       "  --admin                 the person is an administrator "
 	       "(with --as)\n"
 	       "  --help                  print this help\n\n"
-	       "Global flags may also follow the command, except where the "
-	       "command has a\n"
-	       "flag of the same name (app create --name, user set --admin): "
-	       "give the\n"
-	       "person's --name and --admin before the command there.\n\n"
+	       "Where a command has a flag of the same name (app create "
+	       "--name, user set\n"
+	       "--admin), after the command it is the command's: give the "
+	       "person's --name\n"
+	       "and --admin before the command there.\n\n"
 	       "Commands:\n",
 	    DEFAULT_URL, DEFAULT_CREDENTIAL_FILE);
 	print_command_list(NULL);
@@ -269,6 +276,8 @@ enum {
 	GLOBAL_CREDENTIAL_FILE,
 	GLOBAL_JSON,
 	GLOBAL_TIMEOUT,
+	GLOBAL_TLS_CA,
+	GLOBAL_TLS_SERVER_NAME,
 	GLOBAL_AS,
 	GLOBAL_NAME,
 	GLOBAL_ADMIN,
@@ -279,6 +288,8 @@ const struct option cli_global_options[] = {
     {"credential-file", required_argument, NULL, GLOBAL_CREDENTIAL_FILE},
     {"json", no_argument, NULL, GLOBAL_JSON},
     {"timeout", required_argument, NULL, GLOBAL_TIMEOUT},
+    {"tls-ca", required_argument, NULL, GLOBAL_TLS_CA},
+    {"tls-server-name", required_argument, NULL, GLOBAL_TLS_SERVER_NAME},
     {"as", required_argument, NULL, GLOBAL_AS},
     {"name", required_argument, NULL, GLOBAL_NAME},
     {"admin", no_argument, NULL, GLOBAL_ADMIN},
@@ -290,6 +301,8 @@ static const struct option global_options_with_help[] = {
     {"credential-file", required_argument, NULL, GLOBAL_CREDENTIAL_FILE},
     {"json", no_argument, NULL, GLOBAL_JSON},
     {"timeout", required_argument, NULL, GLOBAL_TIMEOUT},
+    {"tls-ca", required_argument, NULL, GLOBAL_TLS_CA},
+    {"tls-server-name", required_argument, NULL, GLOBAL_TLS_SERVER_NAME},
     {"as", required_argument, NULL, GLOBAL_AS},
     {"name", required_argument, NULL, GLOBAL_NAME},
     {"admin", no_argument, NULL, GLOBAL_ADMIN},
@@ -317,6 +330,22 @@ url_flag(struct cli *cli, const char *value)
 		    "--url: must start with ipc://, tcp:// or tls+tcp://");
 	}
 	cli->url = value;
+	return CLI_PARSED;
+}
+
+static int
+tls_flag(struct cli *cli, int flag, const char *value)
+{
+	if (value[0] == '\0') {
+		return cli_usage_error(cli, "%s: must not be empty",
+		    flag == GLOBAL_TLS_CA ? "--tls-ca" : "--tls-server-name");
+	}
+	if (flag == GLOBAL_TLS_CA) {
+		cli->tls_ca = value;
+		cli->tls_ca_given = true;
+	} else {
+		cli->tls_server_name = value;
+	}
 	return CLI_PARSED;
 }
 
@@ -362,6 +391,9 @@ cli_global_flag(struct cli *cli, int flag, char *value)
 		}
 		cli->timeout_ms = (int)ms;
 		return CLI_PARSED;
+	case GLOBAL_TLS_CA:
+	case GLOBAL_TLS_SERVER_NAME:
+		return tls_flag(cli, flag, value);
 	default:
 		return cli_usage_error(cli, "unexpected flag");
 	}
@@ -377,6 +409,7 @@ parse_globals(struct cli *cli, int argc, char **argv)
 	cli->url = env_or("ENRT_URL", DEFAULT_URL);
 	cli->credential_file =
 	    env_or("ENRT_CREDENTIAL_FILE", DEFAULT_CREDENTIAL_FILE);
+	cli->tls_ca = env_or("ENRT_TLS_CA", NULL);
 	opterr = 0;
 	while ((flag = getopt_long(argc, argv, "+:h", global_options_with_help,
 	            NULL)) != -1) {

@@ -40,8 +40,11 @@ struct cli {
 	const char *url;
 	const char *credential_file;
 	bool json;
-	int timeout_ms;      /* 0: the library's default */
-	const char *as_user; /* --as: the person every call acts for */
+	int timeout_ms;              /* 0: the library's default */
+	const char *tls_ca;          /* NULL: none; from $ENRT_TLS_CA too */
+	bool tls_ca_given;           /* by --tls-ca, not the environment */
+	const char *tls_server_name; /* NULL: the URL's host */
+	const char *as_user;         /* --as: the person every call acts for */
 	const char *as_name;
 	bool as_admin;
 	const struct cli_command *command;
@@ -67,11 +70,11 @@ int cli_user_delete(struct cli *cli, int argc, char **argv);
 int cli_audit_list(struct cli *cli, int argc, char **argv);
 
 /*
- * The global flags (--url, --credential-file, --json, --timeout, --as,
- * --name, --admin), which every subcommand accepts too, after its name,
- * unless it has a flag of the same name: after "app create", --name is
- * the app's.  Their values start at CLI_GLOBAL_FLAG_BASE; subcommands'
- * own values stay below it.
+ * The global flags (--url, --credential-file, --json, --timeout,
+ * --tls-ca, --tls-server-name, --as, --name, --admin), which every
+ * subcommand accepts too, after its name, unless it has a flag of the
+ * same name: after "app create", --name is the app's.  Their values
+ * start at CLI_GLOBAL_FLAG_BASE; subcommands' own values stay below it.
  */
 #define CLI_GLOBAL_FLAG_BASE 1000
 extern const struct option cli_global_options[];
@@ -142,7 +145,9 @@ int cli_scopes_flag(
 /*
  * Reads the credential file and opens cli->conn; cli->client is conn,
  * or with --as a view of it that acts for that person.  The credential
- * is wiped once the library holds its own copy.
+ * is wiped once the library holds its own copy.  A tls+tcp:// URL needs
+ * a CA file; --tls-ca and --tls-server-name with any other URL are a
+ * usage error, while $ENRT_TLS_CA is then left unused.
  */
 int cli_connect(struct cli *cli);
 

@@ -274,6 +274,29 @@ cli_lines_clear(struct cli_lines *r)
 /* ------------------------------------------------------------------ */
 /* Connecting                                                          */
 
+/* The TLS settings that go with the URL, or a usage error. */
+static int
+tls_options(struct cli *cli, enrt_options *options)
+{
+	bool tls = strncmp(cli->url, "tls+tcp://", 10) == 0;
+
+	if (!tls && (cli->tls_ca_given || cli->tls_server_name != NULL)) {
+		return cli_usage_error(cli,
+		    "--tls-ca, --tls-server-name: only with a tls+tcp:// "
+		    "--url");
+	}
+	if (tls && cli->tls_ca == NULL) {
+		return cli_usage_error(cli,
+		    "--tls-ca: required with a tls+tcp:// --url (or set "
+		    "ENRT_TLS_CA)");
+	}
+	if (tls) {
+		options->tls_ca_file = cli->tls_ca;
+		options->tls_server_name = cli->tls_server_name;
+	}
+	return CLI_PARSED;
+}
+
 /* Calls go through the connection, or through a view acting for --as. */
 static int
 act_for_person(struct cli *cli)
@@ -304,6 +327,9 @@ cli_connect(struct cli *cli)
 	enrt_error err;
 	int rc;
 
+	if ((rc = tls_options(cli, &options)) != CLI_PARSED) {
+		return rc;
+	}
 	rc = read_credential(cli->credential_file, credential);
 	if (rc != CLI_PARSED) {
 		sodium_memzero(credential, sizeof(credential));

@@ -92,10 +92,22 @@ enrt_status enrt_token_from_header(const char *authorization,
 
 typedef struct enrt_client enrt_client;
 
+/*
+ * Over tls+tcp:// the server's certificate is always verified: it must
+ * chain to a certificate in tls_ca_file and name tls_server_name.  A
+ * server that fails either check is never sent a request; calls fail
+ * with ENRT_UNAVAILABLE when their time runs out.  enrt_client_open
+ * returns ENRT_INVALID_ARGUMENT, naming the field, for a tls+tcp:// URL
+ * without tls_ca_file, for a CA file that cannot be loaded, and for
+ * either TLS field given with an ipc:// or tcp:// URL.
+ */
 typedef struct enrt_options {
-	const char *url;        /* ipc://, tcp:// or tls+tcp:// */
-	const char *credential; /* the caller's "enrc_..." credential */
-	int timeout_ms;         /* per request; 0 means 10 seconds */
+	const char *url;         /* ipc://, tcp:// or tls+tcp:// */
+	const char *credential;  /* the caller's "enrc_..." credential */
+	int timeout_ms;          /* per request; 0 means 10 seconds */
+	const char *tls_ca_file; /* PEM CA certificates; tls+tcp:// only */
+	/* The name the certificate must carry; NULL: the URL's host. */
+	const char *tls_server_name;
 } enrt_options;
 
 /*

@@ -10,6 +10,12 @@
  * changed after it is opened, so any number of threads may call through
  * it at once; each call runs entirely on the calling thread.
  *
+ * Over tls+tcp:// the dialer gets a TLS configuration of its own that
+ * requires the server's certificate to verify against the caller's CA
+ * file and to carry the expected name; nng's default would take the
+ * name from the URL only when no configuration is given, so it is set
+ * here either way.
+ *
  * A view (enrt_client_as) is a handle of its own that owns only a
  * person: its calls go over the connection of the handle it was made
  * from, and carry the person in the envelope.
@@ -24,6 +30,7 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
 #include <nng/supplemental/util/platform.h>
 #include <sodium.h>
 
@@ -35,6 +42,7 @@
 #include <time.h>
 
 #define DEFAULT_TIMEOUT_MS 10000
+#define TLS_SCHEME         "tls+tcp://"
 
 /* How long closing waits for a connection still in its greeting. */
 #define CLOSE_GRACE_MS 1000
@@ -59,6 +67,7 @@ struct enrt_client {
 	char *url;
 	char *credential; /* wiped on close */
 	int timeout_ms;
+	bool tls;
 
 	pthread_mutex_t mtx;
 	pthread_cond_t change;
@@ -110,6 +119,20 @@ null_argument(enrt_error *err, const char *function, const char *names)
 }
 
 /*
+ * A TLS handshake that fails verification leaves the dialer retrying, and
+ * nng does not say why: to the caller it looks like a server that is down.
+ */
+static const char *
+unsent_note(const enrt_client *c)
+{
+	if (!c->tls) {
+		return " (not connected)";
+	}
+	return " (not connected: the server is down, or its certificate did "
+	       "not verify against tls_ca_file and tls_server_name)";
+}
+
+/*
  * The request may have been delivered: a timeout or a dropped connection
  * after the send says nothing about whether the server carried it out,
  * and the message says so where it matters.
@@ -120,7 +143,7 @@ transport_error(const enrt_client *c, int rv, bool sent, enrt_error *err)
 	if (rv == NNG_ETIMEDOUT) {
 		return fail(err, ENRT_UNAVAILABLE,
 		    "no reply from %s within %d ms%s", c->url, c->timeout_ms,
-		    sent ? "" : " (not connected)");
+		    sent ? "" : unsent_note(c));
 	}
 	if (rv == NNG_ECONNRESET) {
 		return fail(err, ENRT_UNAVAILABLE,
@@ -164,7 +187,34 @@ static bool
 known_scheme(const char *url)
 {
 	return has_prefix(url, "ipc://") || has_prefix(url, "tcp://") ||
-	       has_prefix(url, "tls+tcp://");
+	       has_prefix(url, TLS_SCHEME);
+}
+
+static enrt_status
+check_tls_options(const enrt_options *options, enrt_error *err)
+{
+	const char *ca = options->tls_ca_file;
+	const char *name = options->tls_server_name;
+
+	if (!has_prefix(options->url, TLS_SCHEME)) {
+		if (ca != NULL || name != NULL) {
+			return fail(err, ENRT_INVALID_ARGUMENT,
+			    "tls_ca_file, tls_server_name: only for a "
+			    "tls+tcp:// url");
+		}
+		return ENRT_OK;
+	}
+	if (ca == NULL || ca[0] == '\0') {
+		return fail(err, ENRT_INVALID_ARGUMENT,
+		    "tls_ca_file: is required with a tls+tcp:// url, whose "
+		    "server certificate is always verified");
+	}
+	if (name != NULL && name[0] == '\0') {
+		return fail(err, ENRT_INVALID_ARGUMENT,
+		    "tls_server_name: must not be empty (NULL: the url's "
+		    "host)");
+	}
+	return ENRT_OK;
 }
 
 static enrt_status
@@ -192,7 +242,7 @@ check_options(const enrt_options *options, enrt_error *err)
 		    "timeout_ms: must be 0 (10 seconds) or a positive number "
 		    "of milliseconds");
 	}
-	return ENRT_OK;
+	return check_tls_options(options, err);
 }
 
 static enrt_status
@@ -263,8 +313,102 @@ let_greeting_finish(enrt_client *c)
 }
 
 static enrt_status
-open_socket(enrt_client *c, enrt_error *err)
+tls_error(int rv, const char *what, enrt_error *err)
 {
+	if (rv == NNG_ENOMEM) {
+		return no_memory(err);
+	}
+	return fail(err,
+	    rv == NNG_ENOTSUP ? ENRT_UNAVAILABLE : ENRT_INVALID_ARGUMENT,
+	    "%s (nng: %s)", what, nng_strerror(rv));
+}
+
+/* The name to expect: the caller's, else the URL's host as nng reads it. */
+static int
+set_server_name(enrt_client *c, nng_tls_config *cfg, const char *name)
+{
+	nng_url *u;
+	int rv;
+
+	if (name != NULL) {
+		return nng_tls_config_server_name(cfg, name);
+	}
+	if ((rv = nng_url_parse(&u, c->url)) != 0) {
+		return rv;
+	}
+	rv = nng_tls_config_server_name(cfg, u->u_hostname);
+	nng_url_free(u);
+	return rv;
+}
+
+static enrt_status
+configure_tls(enrt_client *c, nng_tls_config *cfg, const enrt_options *o,
+    enrt_error *err)
+{
+	char what[ENRT_ERROR_MESSAGE_MAX];
+	int rv;
+
+	rv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED);
+	if (rv != 0) {
+		return tls_error(rv, "cannot require verification", err);
+	}
+	if ((rv = nng_tls_config_ca_file(cfg, o->tls_ca_file)) != 0) {
+		snprintf(what, sizeof(what),
+		    "tls_ca_file %s: cannot be loaded as PEM CA certificates",
+		    o->tls_ca_file);
+		return tls_error(rv, what, err);
+	}
+	if ((rv = set_server_name(c, cfg, o->tls_server_name)) != 0) {
+		return tls_error(rv, "tls_server_name: cannot be set", err);
+	}
+	return ENRT_OK;
+}
+
+/* The dialer holds the configuration from here on; ours is dropped. */
+static enrt_status
+dialer_tls(
+    enrt_client *c, nng_dialer d, const enrt_options *o, enrt_error *err)
+{
+	nng_tls_config *cfg;
+	enrt_status status;
+	int rv;
+
+	if ((rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_CLIENT)) != 0) {
+		return tls_error(rv, "tls+tcp:// is not available", err);
+	}
+	status = configure_tls(c, cfg, o, err);
+	if (status == ENRT_OK &&
+	    (rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, cfg)) != 0) {
+		status = tls_error(rv, "cannot use the TLS settings", err);
+	}
+	nng_tls_config_free(cfg);
+	return status;
+}
+
+/* On failure the dialer is left to close with the socket. */
+static enrt_status
+start_dialer(enrt_client *c, const enrt_options *o, enrt_error *err)
+{
+	nng_dialer d;
+	enrt_status status;
+	int rv;
+
+	if ((rv = nng_dialer_create(&d, c->sock, c->url)) != 0) {
+		return dial_error(c, rv, err);
+	}
+	if (c->tls && (status = dialer_tls(c, d, o, err)) != ENRT_OK) {
+		return status;
+	}
+	if ((rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK)) != 0) {
+		return dial_error(c, rv, err);
+	}
+	return ENRT_OK;
+}
+
+static enrt_status
+open_socket(enrt_client *c, const enrt_options *o, enrt_error *err)
+{
+	enrt_status status;
 	int rv;
 
 	if ((rv = nng_req0_open(&c->sock)) != 0) {
@@ -282,9 +426,9 @@ open_socket(enrt_client *c, enrt_error *err)
 
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, count_pipe, c);
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, count_pipe, c);
-	if ((rv = nng_dial(c->sock, c->url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+	if ((status = start_dialer(c, o, err)) != ENRT_OK) {
 		nng_close(c->sock);
-		return dial_error(c, rv, err);
+		return status;
 	}
 	return ENRT_OK;
 }
@@ -328,12 +472,13 @@ enrt_client_open(
 	c->credential = strdup(options->credential);
 	c->timeout_ms = options->timeout_ms != 0 ? options->timeout_ms
 	                                         : DEFAULT_TIMEOUT_MS;
+	c->tls = has_prefix(options->url, TLS_SCHEME);
 	if (c->url == NULL || c->credential == NULL) {
 		free_client(c);
 		return no_memory(err);
 	}
 
-	if ((status = open_socket(c, err)) != ENRT_OK) {
+	if ((status = open_socket(c, options, err)) != ENRT_OK) {
 		free_client(c);
 		return status;
 	}

@@ -49,6 +49,9 @@ typedef struct config {
 	unsigned long flush_s;
 	unsigned long map_mib;  /* 0: the store's default */
 	unsigned long contexts; /* 0: the transport's default */
+	const char *tls_cert;   /* NULL: none */
+	const char *tls_key;    /* NULL: none */
+	bool insecure_tcp;
 } config;
 
 typedef struct server {
@@ -69,6 +72,9 @@ enum {
 	OPT_FLUSH,
 	OPT_MAP_SIZE,
 	OPT_CONTEXTS,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
+	OPT_INSECURE_TCP,
 	OPT_VERSION,
 };
 
@@ -79,6 +85,9 @@ static const struct option options[] = {
     {"flush-interval", required_argument, NULL, OPT_FLUSH},
     {"map-size", required_argument, NULL, OPT_MAP_SIZE},
     {"contexts", required_argument, NULL, OPT_CONTEXTS},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {"insecure-tcp", no_argument, NULL, OPT_INSECURE_TCP},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -100,6 +109,14 @@ usage(FILE *f)
 	    "(default 1024)\n"
 	    "  --contexts N            requests served at once, 1 to %d "
 	    "(default 64)\n"
+	    "  --tls-cert FILE         PEM certificate (and chain) for "
+	    "tls+tcp:// URLs\n"
+	    "  --tls-key FILE          PEM private key of that certificate, "
+	    "not encrypted\n"
+	    "  --insecure-tcp          allow tcp:// on addresses other than "
+	    "loopback\n"
+	    "                          (credentials then cross the network "
+	    "in clear)\n"
 	    "  --help                  show this help\n"
 	    "  --version               show the version\n",
 	    DEFAULT_DATA, SOCKET_NAME, DEFAULT_TCP, FLUSH_MIN_S, FLUSH_MAX_S,
@@ -144,6 +161,15 @@ add_url(config *cfg, const char *url)
 	cfg->urls[cfg->n_urls++] = url;
 }
 
+static const char *
+non_empty(const char *flag, const char *arg)
+{
+	if (arg[0] == '\0') {
+		bad_flag(flag, "must not be empty");
+	}
+	return arg;
+}
+
 static void
 set_log_level(const char *name)
 {
@@ -160,10 +186,7 @@ apply_option(config *cfg, int opt, const char *arg)
 {
 	switch (opt) {
 	case OPT_DATA:
-		if (arg[0] == '\0') {
-			bad_flag("--data", "must not be empty");
-		}
-		cfg->data = arg;
+		cfg->data = non_empty("--data", arg);
 		break;
 	case OPT_LISTEN:
 		add_url(cfg, arg);
@@ -185,6 +208,15 @@ apply_option(config *cfg, int opt, const char *arg)
 		cfg->contexts =
 		    parse_number("--contexts", arg, 1, TRANSPORT_CONTEXTS_MAX,
 		        "must be a whole number from 1 to 4096");
+		break;
+	case OPT_TLS_CERT:
+		cfg->tls_cert = non_empty("--tls-cert", arg);
+		break;
+	case OPT_TLS_KEY:
+		cfg->tls_key = non_empty("--tls-key", arg);
+		break;
+	case OPT_INSECURE_TCP:
+		cfg->insecure_tcp = true;
 		break;
 	}
 }
@@ -371,16 +403,43 @@ start_lastused(server *srv)
 	return true;
 }
 
-static bool
-start_transport(server *srv)
+static transport_options
+transport_config(server *srv)
 {
 	transport_options to = {
 	    .urls = srv->cfg.urls,
 	    .n_urls = srv->cfg.n_urls,
 	    .contexts = (unsigned)srv->cfg.contexts,
+	    .tls_cert_file = srv->cfg.tls_cert,
+	    .tls_key_file = srv->cfg.tls_key,
+	    .insecure_tcp = srv->cfg.insecure_tcp,
 	    .handler = rpc_handle,
 	    .arg = &srv->rules,
 	};
+
+	return to;
+}
+
+/*
+ * Before the data directory is touched: a URL the rules refuse, or a
+ * certificate or key that cannot be loaded.
+ */
+static bool
+check_transport(server *srv)
+{
+	transport_options to = transport_config(srv);
+	err e;
+
+	if (transport_check(&to, &e) != ENRT_OK) {
+		return failed("listen", e.message);
+	}
+	return true;
+}
+
+static bool
+start_transport(server *srv)
+{
+	transport_options to = transport_config(srv);
 	err e;
 
 	if (transport_start(&srv->transport, &to, &e) != ENRT_OK) {
@@ -411,8 +470,9 @@ init_process(server *srv)
 static bool
 start_server(server *srv)
 {
-	return init_process(srv) && default_urls(srv) && open_data(srv) &&
-	       start_lastused(srv) && bootstrap(srv) && start_transport(srv);
+	return init_process(srv) && default_urls(srv) &&
+	       check_transport(srv) && open_data(srv) && start_lastused(srv) &&
+	       bootstrap(srv) && start_transport(srv);
 }
 
 /* SIGHUP has no meaning yet; it is noted and otherwise ignored. */

@@ -28,10 +28,19 @@
  * The same nng defect lets any local client that hangs up during the
  * greeting stop an ipc listener; on such an nng every ipc listener gets a
  * watch (ipcwatch.h) that restarts it.
+ *
+ * Every URL is checked before anything listens (transport.h has the
+ * rules).  The tls+tcp:// listeners share one nng TLS configuration,
+ * owned here, made from the certificate and key files; the files are
+ * read into memory, and the key's copy wiped once nng has parsed it.
+ * Whether the key belongs to the certificate is not something nng can be
+ * asked: a mismatched pair starts, and every handshake then fails.
  */
 #include "transport.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +52,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
 #include <sodium.h>
 
 #include "clock.h"
@@ -52,9 +62,30 @@
 #define DEFAULT_CONTEXTS    64
 #define DEFAULT_MAX_REQUEST (64 * 1024)
 #define IPC_SCHEME          "ipc://"
+#define PEM_MAX             (1024 * 1024)
 
 /* How long transport_stop waits for replies in progress. */
 #define DRAIN_MS 10000
+
+typedef enum url_kind {
+	URL_UNKNOWN,
+	URL_IPC,
+	URL_TCP, /* clear text */
+	URL_TLS,
+} url_kind;
+
+static const struct {
+	const char *prefix;
+	url_kind kind;
+} url_kinds[] = {
+    {"ipc://", URL_IPC},
+    {"tcp://", URL_TCP},
+    {"tcp4://", URL_TCP},
+    {"tcp6://", URL_TCP},
+    {"tls+tcp://", URL_TLS},
+    {"tls+tcp4://", URL_TLS},
+    {"tls+tcp6://", URL_TLS},
+};
 
 typedef enum worker_state {
 	WORKER_RECV,
@@ -78,6 +109,7 @@ struct transport {
 	unsigned n_workers;
 	ipcwatch **watches; /* one per ipc listener, when nng needs it */
 	unsigned n_watches;
+	nng_tls_config *tls; /* every tls+tcp:// listener's; NULL if none */
 
 	pthread_mutex_t mtx;
 	pthread_cond_t idle; /* busy fell to 0 while stopping */
@@ -329,6 +361,9 @@ teardown(transport *t)
 	if (t->sock_open) {
 		nng_close(t->sock);
 	}
+	if (t->tls != NULL) {
+		nng_tls_config_free(t->tls);
+	}
 
 	free(t->workers);
 	free(t->watches);
@@ -361,6 +396,296 @@ check_options(const transport_options *o, err *e)
 		    e, ENRT_INVALID_ARGUMENT, "handler: is required");
 	}
 	return ENRT_OK;
+}
+
+static url_kind
+kind_of(const char *url)
+{
+	size_t i;
+	size_t n = sizeof(url_kinds) / sizeof(url_kinds[0]);
+
+	for (i = 0; i < n; i++) {
+		const char *prefix = url_kinds[i].prefix;
+
+		if (strncmp(url, prefix, strlen(prefix)) == 0) {
+			return url_kinds[i].kind;
+		}
+	}
+	return URL_UNKNOWN;
+}
+
+static bool
+is_loopback_host(const char *host)
+{
+	struct in_addr v4;
+	struct in6_addr v6;
+
+	if (strcmp(host, "localhost") == 0) {
+		return true;
+	}
+	if (inet_pton(AF_INET, host, &v4) == 1) {
+		return (ntohl(v4.s_addr) >> 24) == 127;
+	}
+	if (inet_pton(AF_INET6, host, &v6) == 1) {
+		return IN6_IS_ADDR_LOOPBACK(&v6) ||
+		       (IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127);
+	}
+	return false;
+}
+
+/*
+ * The host as nng reads it (lower case, "*" as empty, IPv6 without its
+ * brackets), judged by its text.  A URL nng cannot parse is not loopback.
+ */
+static bool
+is_loopback_url(const char *url)
+{
+	nng_url *u;
+	bool loopback;
+
+	if (nng_url_parse(&u, url) != 0) {
+		return false;
+	}
+	loopback = is_loopback_host(u->u_hostname);
+	nng_url_free(u);
+	return loopback;
+}
+
+static enrt_status
+check_url(const transport_options *o, const char *url, err *e)
+{
+	switch (kind_of(url)) {
+	case URL_IPC:
+		return ENRT_OK;
+	case URL_TCP:
+		if (o->insecure_tcp || is_loopback_url(url)) {
+			return ENRT_OK;
+		}
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "listen %s: plain tcp:// is only for loopback "
+		    "(127.0.0.0/8, ::1, localhost); use tls+tcp://, or "
+		    "--insecure-tcp to let credentials cross the network in "
+		    "clear",
+		    url);
+	case URL_TLS:
+		if (o->tls_cert_file != NULL) {
+			return ENRT_OK;
+		}
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "listen %s: tls+tcp:// needs a certificate and a key "
+		    "(--tls-cert, --tls-key)",
+		    url);
+	default:
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "listen %s: the scheme must be ipc://, tcp:// or "
+		    "tls+tcp://",
+		    url);
+	}
+}
+
+static enrt_status
+check_tls_pair(const transport_options *o, err *e)
+{
+	const char *cert = o->tls_cert_file;
+	const char *key = o->tls_key_file;
+
+	if ((cert != NULL && cert[0] == '\0') ||
+	    (key != NULL && key[0] == '\0')) {
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "--tls-cert, --tls-key: must not be empty");
+	}
+	if ((cert == NULL) != (key == NULL)) {
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "--tls-cert, --tls-key: give both or neither");
+	}
+	return ENRT_OK;
+}
+
+static void
+free_secret(char *text)
+{
+	if (text != NULL) {
+		sodium_memzero(text, strlen(text));
+	}
+	free(text);
+}
+
+/* Reads up to len bytes; false on a read error or a file that shrank. */
+static bool
+read_all(int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = read(fd, buf + got, len - got);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			return false;
+		}
+		got += (size_t)n;
+	}
+	return true;
+}
+
+/*
+ * Reads the whole of a PEM file, given by flag, into *out as one string.
+ * The caller frees it, wiping it first when it holds a key.
+ */
+static enrt_status
+read_pem(const char *flag, const char *path, char **out, err *e)
+{
+	struct stat st;
+	char *buf = NULL;
+	int fd;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		return err_set(e, ENRT_FAILED_PRECONDITION, "%s %s: %s", flag,
+		    path, strerror(errno));
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size > PEM_MAX) {
+		close(fd);
+		return err_set(e, ENRT_FAILED_PRECONDITION,
+		    "%s %s: must be a regular file of at most %d bytes", flag,
+		    path, PEM_MAX);
+	}
+
+	buf = calloc(1, (size_t)st.st_size + 1);
+	if (buf != NULL && !read_all(fd, buf, (size_t)st.st_size)) {
+		free_secret(buf);
+		buf = NULL;
+	}
+	close(fd);
+	if (buf == NULL) {
+		return err_set(e, ENRT_FAILED_PRECONDITION,
+		    "%s %s: cannot be read", flag, path);
+	}
+	*out = buf;
+	return ENRT_OK;
+}
+
+static enrt_status
+tls_error(int rv, const char *flag, const char *path, const char *rule, err *e)
+{
+	if (rv == NNG_ENOMEM) {
+		return err_set(
+		    e, ENRT_RESOURCE_EXHAUSTED, "transport: out of memory");
+	}
+	if (rv == NNG_ENOTSUP) {
+		return err_set(e, ENRT_FAILED_PRECONDITION,
+		    "tls+tcp://: this nng has no TLS engine (%s)",
+		    nng_tls_engine_name());
+	}
+	return err_set(e, ENRT_INVALID_ARGUMENT, "%s %s: %s (nng: %s)", flag,
+	    path, rule, nng_strerror(rv));
+}
+
+/*
+ * nng parses the certificate and the key in one call and fails in the
+ * same words for either.  Parsing the certificate alone first, as a CA
+ * list of a configuration thrown away after, tells which file to name.
+ */
+static enrt_status
+check_cert(const char *path, const char *pem, err *e)
+{
+	nng_tls_config *scratch;
+	int rv;
+
+	if ((rv = nng_tls_config_alloc(&scratch, NNG_TLS_MODE_CLIENT)) == 0) {
+		rv = nng_tls_config_ca_chain(scratch, pem, NULL);
+		nng_tls_config_free(scratch);
+	}
+	if (rv != 0) {
+		return tls_error(rv, "--tls-cert", path,
+		    "must hold PEM certificates, the server's first", e);
+	}
+	return ENRT_OK;
+}
+
+/*
+ * The TLS configuration that every tls+tcp:// listener shares, in *out;
+ * NULL on failure.
+ */
+static enrt_status
+load_tls(const transport_options *o, nng_tls_config **out, err *e)
+{
+	char *cert = NULL;
+	char *key = NULL;
+	enrt_status st;
+	int rv;
+
+	*out = NULL;
+	if ((st = read_pem("--tls-cert", o->tls_cert_file, &cert, e)) !=
+	        ENRT_OK ||
+	    (st = read_pem("--tls-key", o->tls_key_file, &key, e)) !=
+	        ENRT_OK ||
+	    (st = check_cert(o->tls_cert_file, cert, e)) != ENRT_OK) {
+		goto out;
+	}
+
+	rv = nng_tls_config_alloc(out, NNG_TLS_MODE_SERVER);
+	if (rv != 0) {
+		st = tls_error(rv, "--tls-cert", o->tls_cert_file,
+		    "no TLS configuration could be made for it", e);
+		goto out;
+	}
+	rv = nng_tls_config_own_cert(*out, cert, key, NULL);
+	if (rv != 0) {
+		st = tls_error(rv, "--tls-key", o->tls_key_file,
+		    "must hold a PEM private key, not encrypted", e);
+		nng_tls_config_free(*out);
+		*out = NULL;
+	}
+
+out:
+	free(cert);
+	free_secret(key);
+	return st;
+}
+
+/* The rules, without reading the certificate and key files. */
+static enrt_status
+check_rules(const transport_options *o, err *e)
+{
+	enrt_status st;
+	bool tls = false;
+	size_t i;
+
+	if ((st = check_options(o, e)) != ENRT_OK ||
+	    (st = check_tls_pair(o, e)) != ENRT_OK) {
+		return st;
+	}
+	for (i = 0; i < o->n_urls; i++) {
+		if ((st = check_url(o, o->urls[i], e)) != ENRT_OK) {
+			return st;
+		}
+		tls = tls || kind_of(o->urls[i]) == URL_TLS;
+	}
+	if (o->tls_cert_file != NULL && !tls) {
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "--tls-cert, --tls-key: given, but no listen URL is "
+		    "tls+tcp://");
+	}
+	return ENRT_OK;
+}
+
+enrt_status
+transport_check(const transport_options *o, err *e)
+{
+	nng_tls_config *tls;
+	enrt_status st;
+
+	if ((st = check_rules(o, e)) != ENRT_OK || o->tls_cert_file == NULL) {
+		return st;
+	}
+	if ((st = load_tls(o, &tls, e)) == ENRT_OK) {
+		nng_tls_config_free(tls);
+	}
+	return st;
 }
 
 /* A condition variable on the monotonic clock, immune to clock steps. */
@@ -458,6 +783,38 @@ watch_listener(transport *t, const char *url, nng_listener l, err *e)
 	return ipcwatch_start(&t->watches[t->n_watches++], t->sock, url, l, e);
 }
 
+/* A tls+tcp:// listener is made, given the configuration, then started. */
+static int
+start_listener(transport *t, const char *url, nng_listener *l)
+{
+	int rv;
+
+	if (kind_of(url) != URL_TLS) {
+		return nng_listen(t->sock, url, l, 0);
+	}
+	if ((rv = nng_listener_create(l, t->sock, url)) != 0) {
+		return rv;
+	}
+	if ((rv = nng_listener_set_ptr(*l, NNG_OPT_TLS_CONFIG, t->tls)) != 0 ||
+	    (rv = nng_listener_start(*l, 0)) != 0) {
+		nng_listener_close(*l);
+	}
+	return rv;
+}
+
+static void
+log_listening(const char *url)
+{
+	if (kind_of(url) == URL_TCP && !is_loopback_url(url)) {
+		log_warn("listening_in_clear",
+		    "url=%s detail=\"credentials cross the network "
+		    "unencrypted\"",
+		    url);
+		return;
+	}
+	log_info("listening", "url=%s", url);
+}
+
 static enrt_status
 listen_on(transport *t, const char *url, err *e)
 {
@@ -468,11 +825,11 @@ listen_on(transport *t, const char *url, err *e)
 	if ((st = check_ipc_path(url, e)) != ENRT_OK) {
 		return st;
 	}
-	if ((rv = nng_listen(t->sock, url, &l, 0)) != 0) {
+	if ((rv = start_listener(t, url, &l)) != 0) {
 		return err_set(
 		    e, status_of(rv), "listen %s: %s", url, nng_strerror(rv));
 	}
-	log_info("listening", "url=%s", url);
+	log_listening(url);
 	return watch_listener(t, url, l, e);
 }
 
@@ -493,6 +850,10 @@ setup(transport *t, const transport_options *o, err *e)
 	}
 	if ((st = open_socket(t, max, e)) != ENRT_OK ||
 	    (st = open_workers(t, n, e)) != ENRT_OK) {
+		return st;
+	}
+	if (o->tls_cert_file != NULL &&
+	    (st = load_tls(o, &t->tls, e)) != ENRT_OK) {
 		return st;
 	}
 
@@ -525,7 +886,7 @@ transport_start(transport **out, const transport_options *options, err *e)
 	unsigned i;
 
 	*out = NULL;
-	if ((st = check_options(options, e)) != ENRT_OK) {
+	if ((st = check_rules(options, e)) != ENRT_OK) {
 		return st;
 	}
 	if ((t = calloc(1, sizeof(*t))) == NULL) {

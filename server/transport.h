@@ -27,11 +27,30 @@ typedef bool (*transport_handler)(
 /* The most contexts a transport takes. */
 #define TRANSPORT_CONTEXTS_MAX 4096
 
+/*
+ * The URLs a transport listens on, and the rules it holds them to, so
+ * that no credential crosses a network in clear:
+ *
+ *   ipc://PATH             a socket file on this machine
+ *   tcp://HOST:PORT        clear text: HOST must be a loopback address
+ *                          (127.0.0.0/8, ::1) or localhost, unless
+ *                          insecure_tcp; "*", an empty host, 0.0.0.0, ::
+ *                          and every other name are not loopback
+ *   tls+tcp://HOST:PORT    TLS with tls_cert_file and tls_key_file
+ *
+ * tcp4://, tcp6://, tls+tcp4:// and tls+tcp6:// follow the rule of their
+ * family.  Schemes are matched as written, in lower case; any other
+ * scheme (ws://, for one, which nng would serve in clear) is refused.  A
+ * name is judged by its text and never resolved.
+ */
 typedef struct transport_options {
-	const char *const *urls; /* ipc://, tcp://, tls+tcp:// */
+	const char *const *urls;
 	size_t n_urls;
-	unsigned contexts;  /* requests served at once; 0: 64 */
-	size_t max_request; /* larger are dropped; 0: 64 KiB */
+	unsigned contexts;         /* requests served at once; 0: 64 */
+	size_t max_request;        /* larger are dropped; 0: 64 KiB */
+	const char *tls_cert_file; /* PEM certificate, then any chain */
+	const char *tls_key_file;  /* PEM private key, not encrypted */
+	bool insecure_tcp; /* tcp:// on addresses other than loopback */
 	transport_handler handler;
 	void *arg;
 } transport_options;
@@ -39,8 +58,18 @@ typedef struct transport_options {
 typedef struct transport transport;
 
 /*
- * Listens on every URL and starts serving.  On failure nothing is left
- * listening and e names the URL and the cause.
+ * Checks the options without listening: the rules above, that a
+ * certificate and a key are given together, exactly when some URL is
+ * tls+tcp://, and that nng can load them.  Returns
+ * ENRT_INVALID_ARGUMENT with e naming the URL or option and the rule, or
+ * ENRT_FAILED_PRECONDITION naming a file that cannot be read.
+ */
+enrt_status transport_check(const transport_options *options, err *e);
+
+/*
+ * Makes the checks of transport_check, listens on every URL and starts
+ * serving.  On failure nothing is left
+ * listening and e names the URL or file and the cause.
  */
 enrt_status transport_start(
     transport **out, const transport_options *options, err *e);

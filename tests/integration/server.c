@@ -25,6 +25,7 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
 
 #include "server.h"
 
@@ -34,7 +35,7 @@
 #define POLL_MS          20
 #define START_TRIES      3
 #define LOG_TAIL         4000
-#define ARGS_MAX         16
+#define ARGS_MAX         24
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -110,8 +111,8 @@ server_read_file(const char *path, size_t *len)
  * A port the kernel just handed out is free unless another process takes
  * it before the server binds; server_start picks again if that happens.
  */
-static int
-pick_port(void)
+int
+server_free_port(void)
 {
 	struct sockaddr_in addr = {.sin_family = AF_INET};
 	socklen_t len = sizeof(addr);
@@ -136,13 +137,56 @@ pick_port(void)
 static int
 set_tcp_url(server *s)
 {
-	int port = pick_port();
+	const char *host = s->tcp_host != NULL ? s->tcp_host : "127.0.0.1";
+	int port = server_free_port();
 
 	if (port < 0) {
 		return -1;
 	}
-	snprintf(s->tcp_url, sizeof(s->tcp_url), "tcp://127.0.0.1:%d", port);
+	snprintf(s->tcp_url, sizeof(s->tcp_url), "tcp://%s:%d", host, port);
 	return 0;
+}
+
+static int
+set_tls_url(server *s)
+{
+	int port = server_free_port();
+
+	if (port < 0) {
+		return -1;
+	}
+	snprintf(
+	    s->tls_url, sizeof(s->tls_url), "tls+tcp://127.0.0.1:%d", port);
+	return 0;
+}
+
+int
+server_add_tcp(server *s, const char *host)
+{
+	s->tcp_host = host;
+	return set_tcp_url(s);
+}
+
+int
+server_add_tls(server *s, const char *cert, const char *key, const char *ca)
+{
+	s->tls_cert = cert;
+	s->tls_key = key;
+	s->tls_ca = ca;
+	return set_tls_url(s);
+}
+
+/* New ports after a start that failed, perhaps on a port taken since. */
+static bool
+repick_ports(server *s)
+{
+	bool tcp = s->tcp_url[0] != '\0';
+	bool tls = s->tls_url[0] != '\0';
+
+	if (!tcp && !tls) {
+		return false;
+	}
+	return (!tcp || set_tcp_url(s) == 0) && (!tls || set_tls_url(s) == 0);
 }
 
 int
@@ -189,6 +233,17 @@ make_args(const server *s, args *a)
 	if (s->tcp_url[0] != '\0') {
 		a->v[n++] = "--listen";
 		a->v[n++] = (char *)s->tcp_url;
+	}
+	if (s->insecure_tcp) {
+		a->v[n++] = "--insecure-tcp";
+	}
+	if (s->tls_url[0] != '\0') {
+		a->v[n++] = "--listen";
+		a->v[n++] = (char *)s->tls_url;
+		a->v[n++] = "--tls-cert";
+		a->v[n++] = (char *)s->tls_cert;
+		a->v[n++] = "--tls-key";
+		a->v[n++] = (char *)s->tls_key;
 	}
 	if (s->flush_interval > 0) {
 		snprintf(a->flush, sizeof(a->flush), "%d", s->flush_interval);
@@ -266,11 +321,31 @@ credential_ready(server *s)
 }
 
 /*
+ * Dials url, over TLS verifying the server against ca (nng's own TLS
+ * settings then expect the URL's host as the certificate's name).
+ */
+static int
+dial(nng_socket sock, const char *url, const char *ca)
+{
+	nng_dialer d;
+	int rv;
+
+	if (ca == NULL) {
+		return nng_dial(sock, url, NULL, 0);
+	}
+	if ((rv = nng_dialer_create(&d, sock, url)) != 0 ||
+	    (rv = nng_dialer_set_string(d, NNG_OPT_TLS_CA_FILE, ca)) != 0) {
+		return rv;
+	}
+	return nng_dialer_start(d, 0);
+}
+
+/*
  * One request and one reply on url: an empty message, which the server
- * answers with INVALID_ARGUMENT.  Any reply at all means it is serving.
+ * answers with an empty reply.  Any reply at all means it is serving.
  */
 static bool
-answers(const char *url)
+answers(const char *url, const char *ca)
 {
 	nng_socket sock;
 	nng_msg *msg = NULL;
@@ -281,7 +356,7 @@ answers(const char *url)
 	}
 	nng_socket_set_ms(sock, NNG_OPT_SENDTIMEO, PROBE_TIMEOUT_MS);
 	nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO, PROBE_TIMEOUT_MS);
-	if (nng_dial(sock, url, NULL, 0) == 0 && nng_msg_alloc(&msg, 0) == 0) {
+	if (dial(sock, url, ca) == 0 && nng_msg_alloc(&msg, 0) == 0) {
 		if (nng_sendmsg(sock, msg, 0) != 0) {
 			nng_msg_free(msg);
 		} else if (nng_recvmsg(sock, &msg, 0) == 0) {
@@ -296,8 +371,9 @@ answers(const char *url)
 static bool
 serving(server *s)
 {
-	return credential_ready(s) && answers(s->ipc_url) &&
-	       (s->tcp_url[0] == '\0' || answers(s->tcp_url));
+	return credential_ready(s) && answers(s->ipc_url, NULL) &&
+	       (s->tcp_url[0] == '\0' || answers(s->tcp_url, NULL)) &&
+	       (s->tls_url[0] == '\0' || answers(s->tls_url, s->tls_ca));
 }
 
 static int
@@ -337,8 +413,7 @@ server_start(server *s)
 	int ready = 0;
 
 	for (int try = 0; try < START_TRIES && ready == 0; try++) {
-		if (try > 0 &&
-		    (s->tcp_url[0] == '\0' || set_tcp_url(s) != 0)) {
+		if (try > 0 && !repick_ports(s)) {
 			break;
 		}
 		if (spawn(s) != 0) {

@@ -8,6 +8,9 @@
  *     root/enrt-data/enrt.sock   the ipc:// socket
  *     root/enrtd.log         the server's stdout and stderr
  *
+ * A test may call server_add_tcp or server_add_tls, and set
+ * insecure_tcp, between server_init and server_start.
+ *
  * Every wait is bounded and polls: nothing here sleeps in place of
  * checking.  Functions return 0 on success and -1 on failure, after
  * printing to stderr what went wrong (with the end of the server's log
@@ -29,7 +32,13 @@ typedef struct server {
 	char data[SERVER_PATH_MAX]; /* root/enrt-data */
 	char log[SERVER_PATH_MAX];  /* root/enrtd.log */
 	char ipc_url[SERVER_URL_MAX];
-	char tcp_url[SERVER_URL_MAX];        /* "" without tcp */
+	char tcp_url[SERVER_URL_MAX]; /* "" without tcp */
+	char tls_url[SERVER_URL_MAX]; /* "" without tls+tcp */
+	const char *tcp_host;         /* for tcp_url; NULL: 127.0.0.1 */
+	bool insecure_tcp;            /* start with --insecure-tcp */
+	const char *tls_cert;         /* --tls-cert, with a tls_url */
+	const char *tls_key;          /* --tls-key, with a tls_url */
+	const char *tls_ca; /* what the start-up probe of tls_url trusts */
 	char credential[ENRT_TOKEN_LEN + 1]; /* the admin credential */
 	int flush_interval; /* seconds; 0: the server's default */
 	pid_t pid;          /* 0 while not running */
@@ -42,6 +51,26 @@ typedef struct server {
  * server's default.
  */
 int server_init(server *s, bool tcp, int flush_interval);
+
+/*
+ * Makes the server listen on tcp://host (not 127.0.0.1, as server_init
+ * would) at a free port.
+ */
+int server_add_tcp(server *s, const char *host);
+
+/*
+ * Makes the server also listen on tls+tcp://127.0.0.1 at a free port,
+ * with the certificate and key given, and has the start-up probe check
+ * the server's certificate against ca.
+ */
+int server_add_tls(
+    server *s, const char *cert, const char *key, const char *ca);
+
+/*
+ * A port on 127.0.0.1 that was free when it was picked (never 7600), or
+ * -1.
+ */
+int server_free_port(void);
 
 /*
  * Starts $ENRT_BIN_DIR/enrtd on s->data, waits until admin.credential
