@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# make bench: the standard benchmark of enrt, printed as one table.
+#
+# Builds Release in the normal build directory, starts a fresh enrtd on
+# a data directory in a temporary directory, listening on ipc and on a
+# free tcp port, and runs enrt-bench: Introspect at concurrency 1, 16
+# and 64 over ipc and tcp, Issue at concurrency 1 and 16 over ipc.  Then
+# it starts enrt-bench-echo, a bare nng server that answers every request
+# with a canned Introspect reply of the same size, runs the same
+# Introspect set against it, and prints each Introspect figure as a
+# ratio of that ceiling.  Where redis-server and redis-benchmark are
+# installed, it also runs `redis-benchmark -t get` over a unix socket at
+# the same concurrency and prints Introspect over ipc as a ratio of it.
+#
+# Every process it starts, and the temporary directory, are gone when it
+# exits, however it exits.  Knobs, from the environment:
+#   BENCH_DURATION  seconds per run (default 4)
+#   BENCH_ARGS      more enrt-bench flags for every run, such as
+#                   "--client threads" or "--connections 4"
+#   BUILD           the build directory (default build)
+#   JOBS            parallel build jobs (default: the number of CPUs)
+set -Eeuo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD:-$root/build}
+case $build in /*) ;; *) build=$root/$build ;; esac
+duration=${BENCH_DURATION:-4}
+jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+read -r -a extra <<<"${BENCH_ARGS:-}"
+bin=$build/bin
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/enrt-bench-XXXXXX")
+pids=()
+
+cleanup() {
+	local rc=$?
+
+	for pid in "${pids[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	if [ "$rc" -ne 0 ] && [ -s "$work/enrtd.log" ]; then
+		echo "--- end of enrtd.log ---" >&2
+		tail -n 20 "$work/enrtd.log" >&2
+	fi
+	rm -rf "$work"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+say() {
+	echo "bench: $*" >&2
+}
+
+free_port() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# Polls a command until it succeeds, for at most 10 seconds, failing
+# early if the process it waits for has died.
+wait_for() {
+	local pid=$1
+	shift
+	for _ in $(seq 100); do
+		if "$@" >/dev/null 2>&1; then
+			return 0
+		fi
+		kill -0 "$pid"
+		sleep 0.1
+	done
+	"$@"
+}
+
+credential_ready() {
+	[ -s "$work/data/admin.credential" ] &&
+		"$bin/enrt" --url "ipc://$work/data/enrt.sock" \
+			--credential-file "$work/data/admin.credential" \
+			app list
+}
+
+# bench NAME ARGS...: one run of enrt-bench, its JSON in NAME.json.
+bench() {
+	local name=$1
+	shift
+	say "$name"
+	"$bin/enrt-bench" --duration "$duration" --json "$work/$name.json" \
+		"${extra[@]}" "$@" >"$work/$name.txt" 2>"$work/$name.err" || {
+		cat "$work/$name.err" >&2
+		return 1
+	}
+}
+
+# ---------------------------------------------------------------------
+say "building Release in $build"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build" -j "$jobs" --target enrtd enrt_cli enrt_bench \
+	enrt_bench_echo >/dev/null
+
+tcp_port=$(free_port)
+ipc="ipc://$work/data/enrt.sock"
+tcp="tcp://127.0.0.1:$tcp_port"
+"$bin/enrtd" --data "$work/data" --listen "$ipc" --listen "$tcp" \
+	>"$work/enrtd.log" 2>&1 &
+pids+=($!)
+wait_for "${pids[-1]}" credential_ready
+cred=(--credential-file "$work/data/admin.credential")
+
+for c in 1 16 64; do
+	bench "introspect-ipc-$c" --url "$ipc" "${cred[@]}" --concurrency "$c"
+	bench "introspect-tcp-$c" --url "$tcp" "${cred[@]}" --concurrency "$c"
+done
+for c in 1 16; do
+	bench "issue-ipc-$c" --url "$ipc" "${cred[@]}" --op issue \
+		--concurrency "$c"
+done
+
+# ---------------------------------------------------------------------
+echo_port=$(free_port)
+echo_ipc="ipc://$work/echo.sock"
+echo_tcp="tcp://127.0.0.1:$echo_port"
+"$bin/enrt-bench-echo" --listen "$echo_ipc" --listen "$echo_tcp" \
+	>"$work/echo.log" 2>&1 &
+pids+=($!)
+wait_for "${pids[-1]}" "$bin/enrt-bench" --url "$echo_ipc" --op echo \
+	--requests 1
+
+for c in 1 16 64; do
+	bench "echo-ipc-$c" --url "$echo_ipc" --op echo --concurrency "$c"
+	bench "echo-tcp-$c" --url "$echo_tcp" --op echo --concurrency "$c"
+done
+
+# ---------------------------------------------------------------------
+# redis-benchmark's GET of one 100-byte value (the size of an active
+# Introspect reply), with as many connections as requests in flight.
+redis_requests() {
+	case $1 in
+	1) echo 60000 ;;
+	*) echo 150000 ;;
+	esac
+}
+
+if command -v redis-server >/dev/null && command -v redis-benchmark \
+	>/dev/null && command -v redis-cli >/dev/null; then
+	sock="$work/redis.sock"
+	redis-server --port 0 --unixsocket "$sock" --save '' \
+		--appendonly no >"$work/redis.log" 2>&1 &
+	pids+=($!)
+	wait_for "${pids[-1]}" redis-cli -s "$sock" ping
+	redis-cli -s "$sock" set key:__rand_int__ \
+		"$(printf '%0100d' 0)" >/dev/null
+	for c in 1 16 64; do
+		say "redis-get-$c"
+		redis-benchmark -s "$sock" -t get -c "$c" \
+			-n "$(redis_requests "$c")" --csv \
+			>"$work/redis-$c.csv" 2>"$work/redis-$c.err"
+	done
+else
+	say "redis-server, redis-benchmark or redis-cli not installed:" \
+		"no redis comparison"
+fi
+
+# ---------------------------------------------------------------------
+echo
+python3 - "$work" "$duration" "${BENCH_ARGS:-}" <<'EOF'
+import csv, json, os, sys
+
+work, duration, extra = sys.argv[1], sys.argv[2], sys.argv[3]
+
+def load(name):
+    with open(os.path.join(work, name + ".json")) as f:
+        return json.load(f)
+
+def redis(c):
+    path = os.path.join(work, "redis-%d.csv" % c)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        for row in csv.DictReader(f):
+            if row["test"] == "GET":
+                return float(row["rps"])
+    return None
+
+head = ("op", "url", "conc", "req/s", "p50 us", "p99 us", "errors",
+        "echo req/s", "x echo", "redis req/s", "x redis")
+rows = []
+for op in ("introspect", "issue"):
+    for t in ("ipc", "tcp"):
+        for c in (1, 16, 64):
+            name = "%s-%s-%d" % (op, t, c)
+            if not os.path.exists(os.path.join(work, name + ".json")):
+                continue
+            d = load(name)
+            row = [op.capitalize(), t, str(c), "%.0f" % d["requests_per_second"],
+                   "%.1f" % d["p50_us"], "%.1f" % d["p99_us"],
+                   str(d["errors"]), "", "", "", ""]
+            if op == "introspect":
+                e = load("echo-%s-%d" % (t, c))
+                row[7] = "%.0f" % e["requests_per_second"]
+                row[8] = "%.2f" % (d["requests_per_second"] /
+                                   e["requests_per_second"])
+                r = redis(c) if t == "ipc" else None
+                if r:
+                    row[9] = "%.0f" % r
+                    row[10] = "%.2f" % (d["requests_per_second"] / r)
+            rows.append(row)
+
+if all(r[9] == "" for r in rows):
+    head = head[:9]
+    rows = [r[:9] for r in rows]
+widths = [max(len(x) for x in col) for col in zip(head, *rows)]
+def line(cells):
+    out = []
+    for i, (cell, w) in enumerate(zip(cells, widths)):
+        out.append(cell.ljust(w) if i < 2 else cell.rjust(w))
+    return "  ".join(out).rstrip()
+
+print("enrt benchmark: %s s per run, %d CPUs, enrt-bench defaults%s" %
+      (duration, os.cpu_count(), (" + " + extra) if extra else ""))
+print(line(head))
+print(line(["-" * w for w in widths]))
+for r in rows:
+    print(line(r))
+print()
+print("x echo: enrtd's Introspect throughput over that of enrt-bench-echo "
+      "(same client,")
+print("message sizes and concurrency; no work per request). x redis: "
+      "over redis-benchmark")
+print("-t get on a unix socket with as many connections as requests in "
+      "flight.")
+EOF
