@@ -424,7 +424,8 @@ bench_args_parse(bench_config *cfg, int argc, char **argv)
 	int opt, rc;
 
 	set_defaults(cfg);
-	optind = 1;
+	optind =
+	    0; /* glibc: start afresh, as the unit tests parse many times */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
 		if ((rc = parse_flag(opt, argv, cfg)) != BENCH_ARGS_OK) {

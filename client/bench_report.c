@@ -79,7 +79,9 @@ print_errors(FILE *out, const bench_tally *t)
 	    (unsigned long long)t->failed[BENCH_FAIL_ANSWER]);
 	if (t->has_error) {
 		fprintf(out, "first error:  %s: %s\n",
-		    enrt_status_name(t->first_error.status),
+		    t->first_error.status == ENRT_OK
+		        ? "wrong answer"
+		        : enrt_status_name(t->first_error.status),
 		    t->first_error.message);
 	}
 }

@@ -75,16 +75,17 @@ bench_hist_merge(bench_hist *into, const bench_hist *from)
 	}
 }
 
-/* The rank of the p-th percentile, 1-based: ceil(p% of total). */
+/*
+ * The rank of the p-th percentile, 1-based: ceil(p% of total), in whole
+ * numbers of thousandths of a percent so that 99.9% of 1000 is 999 and
+ * not, by a rounding error, 1000.
+ */
 static uint64_t
 rank_of(const bench_hist *h, double p)
 {
-	double exact = (double)h->total * p / 100.0;
-	uint64_t rank = (uint64_t)exact;
+	uint64_t milli = (uint64_t)(p * 1000.0 + 0.5);
+	uint64_t rank = (h->total * milli + 99999) / 100000;
 
-	if ((double)rank < exact) {
-		rank++;
-	}
 	return rank < 1 ? 1 : rank;
 }
 
