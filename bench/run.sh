@@ -103,6 +103,7 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j "$jobs" --target enrtd enrt_cli enrt_bench \
 	enrt_bench_echo >/dev/null
 
+load_start=$(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null || echo "?")
 tcp_port=$(free_port)
 ipc="ipc://$work/data/enrt.sock"
 tcp="tcp://127.0.0.1:$tcp_port"
@@ -168,10 +169,12 @@ fi
 
 # ---------------------------------------------------------------------
 echo
-python3 - "$work" "$duration" "${BENCH_ARGS:-}" <<'EOF'
+load_end=$(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null || echo "?")
+python3 - "$work" "$duration" "${BENCH_ARGS:-}" "$load_start" "$load_end" \
+	<<'EOF'
 import csv, json, os, sys
 
-work, duration, extra = sys.argv[1], sys.argv[2], sys.argv[3]
+work, duration, extra, load_start, load_end = sys.argv[1:6]
 
 def load(name):
     with open(os.path.join(work, name + ".json")) as f:
@@ -221,8 +224,10 @@ def line(cells):
         out.append(cell.ljust(w) if i < 2 else cell.rjust(w))
     return "  ".join(out).rstrip()
 
-print("enrt benchmark: %s s per run, %d CPUs, enrt-bench defaults%s" %
-      (duration, os.cpu_count(), (" + " + extra) if extra else ""))
+print("enrt benchmark: %s s per run, %d CPUs (load average %s before, %s "
+      "after),\nenrt-bench defaults%s" %
+      (duration, os.cpu_count(), load_start, load_end,
+       (" + " + extra) if extra else ""))
 print(line(head))
 print(line(["-" * w for w in widths]))
 for r in rows:

@@ -370,14 +370,13 @@ warm_up(nng_socket sock, const packed *p)
 		rv = nng_aio_result(aio);
 	}
 
-	if (rv != 0) {
-		nng_msg_free(nng_aio_get_msg(aio));
-	} else {
+	if (rv == 0) {
 		nng_ctx_recv(ctx, aio);
 		nng_aio_wait(aio);
 		rv = nng_aio_result(aio);
-		nng_msg_free(rv == 0 ? nng_aio_get_msg(aio) : NULL);
 	}
+	/* The reply, or the request when the send failed; else NULL. */
+	nng_msg_free(nng_aio_get_msg(aio));
 	nng_ctx_close(ctx);
 	nng_aio_free(aio);
 	return rv;

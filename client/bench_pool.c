@@ -433,12 +433,15 @@ issue_tokens(enrt_client *client, bench_pool *pool, size_t active,
 		    pool->values[BENCH_REVOKED], revoked, err);
 	}
 
-	if (status == ENRT_OK) {
+	if (status == ENRT_OK && active + revoked > 0) {
 		fprintf(stderr,
 		    "enrt-bench: app %s: %zu active and %zu revoked tokens "
 		    "in %.1f s\n",
 		    pool->app_id, active, revoked,
 		    (double)(bench_now_ns() - start) / 1e9);
+	} else if (status == ENRT_OK) {
+		fprintf(stderr, "enrt-bench: app %s: no tokens issued first\n",
+		    pool->app_id);
 	}
 	return status;
 }
