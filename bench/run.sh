@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # make bench: the standard benchmark of enrt, printed as one table.
 #
-# Builds Release in the normal build directory, starts a fresh enrtd on
-# a data directory in a temporary directory, listening on ipc and on a
-# free tcp port, and runs enrt-bench: Introspect at concurrency 1, 16
-# and 64 over ipc and tcp, Issue at concurrency 1 and 16 over ipc.  Then
-# it starts enrt-bench-echo, a bare nng server that answers every request
-# with a canned Introspect reply of the same size, runs the same
-# Introspect set against it, and prints each Introspect figure as a
-# ratio of that ceiling.  Where redis-server and redis-benchmark are
-# installed, it also runs `redis-benchmark -t get` over a unix socket at
-# the same concurrency and prints Introspect over ipc as a ratio of it.
+# Builds Release in the normal build directory and starts, each in a
+# fresh temporary directory, enrtd (on ipc and a free tcp port),
+# enrt-bench-echo (a bare nng server that answers every request with a
+# canned Introspect reply of the same size, and does nothing else) and,
+# where redis-server, redis-cli and redis-benchmark are installed, redis
+# on a unix socket.  Then enrt-bench runs Introspect at concurrency 1, 16
+# and 64 over ipc and tcp, each run followed by the same run against the
+# echo server and, for ipc, by `redis-benchmark -t get` at the same
+# concurrency; and Issue at concurrency 1 and 16 over ipc.  The table
+# gives each Introspect figure as a ratio of the echo server's (the
+# ceiling of this client and transport) and of redis's.
 #
 # Every process it starts, and the temporary directory, are gone when it
 # exits, however it exits.  Knobs, from the environment:
-#   BENCH_DURATION  seconds per run (default 4)
+#   BENCH_DURATION  seconds per run (default 3)
+#   BENCH_ROUNDS    rounds of the whole set; the table shows each figure's
+#                   best round (default 2)
 #   BENCH_ARGS      more enrt-bench flags for every run, such as
 #                   "--client threads" or "--connections 4"
 #   BUILD           the build directory (default build)
@@ -24,10 +27,16 @@ set -Eeuo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$root/build}
 case $build in /*) ;; *) build=$root/$build ;; esac
-duration=${BENCH_DURATION:-4}
+duration=${BENCH_DURATION:-3}
+rounds=${BENCH_ROUNDS:-2}
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 read -r -a extra <<<"${BENCH_ARGS:-}"
 bin=$build/bin
+if ! [[ $duration =~ ^[1-9][0-9]*$ && $rounds =~ ^[1-9][0-9]*$ ]]; then
+	echo "bench: BENCH_DURATION and BENCH_ROUNDS must be whole numbers" \
+		"from 1" >&2
+	exit 2
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/enrt-bench-XXXXXX")
 pids=()
@@ -104,6 +113,10 @@ cmake --build "$build" -j "$jobs" --target enrtd enrt_cli enrt_bench \
 	enrt_bench_echo >/dev/null
 
 load_start=$(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null || echo "?")
+
+# All servers run from the start and the runs against them take turns,
+# so that a neighbour's load on a shared machine falls on enrtd and on
+# its ceilings alike rather than on one of them.
 tcp_port=$(free_port)
 ipc="ipc://$work/data/enrt.sock"
 tcp="tcp://127.0.0.1:$tcp_port"
@@ -113,16 +126,6 @@ pids+=($!)
 wait_for "${pids[-1]}" credential_ready
 cred=(--credential-file "$work/data/admin.credential")
 
-for c in 1 16 64; do
-	bench "introspect-ipc-$c" --url "$ipc" "${cred[@]}" --concurrency "$c"
-	bench "introspect-tcp-$c" --url "$tcp" "${cred[@]}" --concurrency "$c"
-done
-for c in 1 16; do
-	bench "issue-ipc-$c" --url "$ipc" "${cred[@]}" --op issue \
-		--concurrency "$c"
-done
-
-# ---------------------------------------------------------------------
 echo_port=$(free_port)
 echo_ipc="ipc://$work/echo.sock"
 echo_tcp="tcp://127.0.0.1:$echo_port"
@@ -132,63 +135,90 @@ pids+=($!)
 wait_for "${pids[-1]}" "$bin/enrt-bench" --url "$echo_ipc" --op echo \
 	--requests 1
 
-for c in 1 16 64; do
-	bench "echo-ipc-$c" --url "$echo_ipc" --op echo --concurrency "$c"
-	bench "echo-tcp-$c" --url "$echo_tcp" --op echo --concurrency "$c"
-done
-
-# ---------------------------------------------------------------------
 # redis-benchmark's GET of one 100-byte value (the size of an active
 # Introspect reply), with as many connections as requests in flight.
-redis_requests() {
-	case $1 in
-	1) echo 60000 ;;
-	*) echo 150000 ;;
-	esac
-}
-
-if command -v redis-server >/dev/null && command -v redis-benchmark \
-	>/dev/null && command -v redis-cli >/dev/null; then
-	sock="$work/redis.sock"
-	redis-server --port 0 --unixsocket "$sock" --save '' \
+redis=""
+if command -v redis-server >/dev/null &&
+	command -v redis-benchmark >/dev/null &&
+	command -v redis-cli >/dev/null; then
+	redis="$work/redis.sock"
+	redis-server --port 0 --unixsocket "$redis" --save '' \
 		--appendonly no >"$work/redis.log" 2>&1 &
 	pids+=($!)
-	wait_for "${pids[-1]}" redis-cli -s "$sock" ping
-	redis-cli -s "$sock" set key:__rand_int__ \
+	wait_for "${pids[-1]}" redis-cli -s "$redis" ping
+	redis-cli -s "$redis" set key:__rand_int__ \
 		"$(printf '%0100d' 0)" >/dev/null
-	for c in 1 16 64; do
-		say "redis-get-$c"
-		redis-benchmark -s "$sock" -t get -c "$c" \
-			-n "$(redis_requests "$c")" --csv \
-			>"$work/redis-$c.csv" 2>"$work/redis-$c.err"
-	done
 else
 	say "redis-server, redis-benchmark or redis-cli not installed:" \
 		"no redis comparison"
 fi
 
+redis_get() {
+	local c=$1 name=$2 n=150000
+
+	[ "$c" -gt 1 ] || n=60000
+	say "$name"
+	redis-benchmark -s "$redis" -t get -c "$c" -n "$n" --csv \
+		>"$work/$name.csv" 2>"$work/$name.err"
+}
+
+for round in $(seq "$rounds"); do
+	for c in 1 16 64; do
+		for t in ipc tcp; do
+			if [ "$t" = ipc ]; then
+				url=$ipc echo_url=$echo_ipc
+			else
+				url=$tcp echo_url=$echo_tcp
+			fi
+			bench "introspect-$t-$c-$round" --url "$url" \
+				"${cred[@]}" --concurrency "$c"
+			bench "echo-$t-$c-$round" --url "$echo_url" \
+				--op echo --concurrency "$c"
+		done
+		if [ -n "$redis" ]; then
+			redis_get "$c" "redis-$c-$round"
+		fi
+	done
+	for c in 1 16; do
+		bench "issue-ipc-$c-$round" --url "$ipc" "${cred[@]}" \
+			--op issue --concurrency "$c"
+	done
+done
+
 # ---------------------------------------------------------------------
 echo
 load_end=$(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null || echo "?")
-python3 - "$work" "$duration" "${BENCH_ARGS:-}" "$load_start" "$load_end" \
-	<<'EOF'
+python3 - "$work" "$duration" "$rounds" "${BENCH_ARGS:-}" "$load_start" \
+	"$load_end" <<'EOF'
 import csv, json, os, sys
 
-work, duration, extra, load_start, load_end = sys.argv[1:6]
+work, duration, rounds, extra, load_start, load_end = sys.argv[1:7]
+rounds = int(rounds)
 
+def path(name, r, ext):
+    return os.path.join(work, "%s-%d.%s" % (name, r, ext))
+
+# The round with the most requests per second: a neighbour's load only
+# ever slows a run down.
 def load(name):
-    with open(os.path.join(work, name + ".json")) as f:
-        return json.load(f)
+    runs = []
+    for r in range(1, rounds + 1):
+        with open(path(name, r, "json")) as f:
+            runs.append(json.load(f))
+    return max(runs, key=lambda d: d["requests_per_second"])
 
-def redis(c):
-    path = os.path.join(work, "redis-%d.csv" % c)
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
+def redis_rps(name, r):
+    with open(path(name, r, "csv")) as f:
         for row in csv.DictReader(f):
             if row["test"] == "GET":
                 return float(row["rps"])
-    return None
+    return 0.0
+
+def redis(c):
+    name = "redis-%d" % c
+    if not os.path.exists(path(name, 1, "csv")):
+        return None
+    return max(redis_rps(name, r) for r in range(1, rounds + 1))
 
 head = ("op", "url", "conc", "req/s", "p50 us", "p99 us", "errors",
         "echo req/s", "x echo", "redis req/s", "x redis")
@@ -197,7 +227,7 @@ for op in ("introspect", "issue"):
     for t in ("ipc", "tcp"):
         for c in (1, 16, 64):
             name = "%s-%s-%d" % (op, t, c)
-            if not os.path.exists(os.path.join(work, name + ".json")):
+            if not os.path.exists(path(name, 1, "json")):
                 continue
             d = load(name)
             row = [op.capitalize(), t, str(c), "%.0f" % d["requests_per_second"],
@@ -224,9 +254,9 @@ def line(cells):
         out.append(cell.ljust(w) if i < 2 else cell.rjust(w))
     return "  ".join(out).rstrip()
 
-print("enrt benchmark: %s s per run, %d CPUs (load average %s before, %s "
-      "after),\nenrt-bench defaults%s" %
-      (duration, os.cpu_count(), load_start, load_end,
+print("enrt benchmark: best of %d rounds of %s s, %d CPUs (load average %s "
+      "before,\n%s after), enrt-bench defaults%s" %
+      (rounds, duration, os.cpu_count(), load_start, load_end,
        (" + " + extra) if extra else ""))
 print(line(head))
 print(line(["-" * w for w in widths]))
