@@ -110,7 +110,10 @@ typedef struct bench_hist {
 	uint64_t max_ns;
 } bench_hist;
 
+/* Counts one value of ns nanoseconds. */
 void bench_hist_record(bench_hist *h, uint64_t ns);
+
+/* Adds from's counts to into's; into's maximum becomes the larger. */
 void bench_hist_merge(bench_hist *into, const bench_hist *from);
 
 /*
@@ -140,13 +143,17 @@ typedef struct bench_tally {
 	enrt_error first_error;
 } bench_tally;
 
+/* Counts a request that got the answer it must get, in ns. */
 void bench_tally_ok(bench_tally *t, uint64_t ns);
 
 /* Counts a failure; message (may be NULL) is kept when it is the first. */
 void bench_tally_fail(bench_tally *t, uint64_t ns, bench_failure why,
     enrt_status status, const char *message);
 
+/* Adds from to into; into keeps its first error if it has one. */
 void bench_tally_merge(bench_tally *into, const bench_tally *from);
+
+/* The failed requests, whatever the cause. */
 uint64_t bench_tally_errors(const bench_tally *t);
 
 /* CLOCK_MONOTONIC in nanoseconds. */
