@@ -33,6 +33,16 @@
 #define BENCH_SYSTEM_USER "svc-enrt-bench"
 #define BENCH_LIFETIME_S  (30 * 86400)
 
+/*
+ * BENCH_OP_ECHO is Introspect sent to enrt-bench-echo, with no set-up.
+ * It goes through the same driver, the same packed requests (or the
+ * same libenrt calls) and the same reply decoding as BENCH_OP_INTROSPECT,
+ * and the echo server's canned reply is a real Introspect reply of the
+ * size enrtd sends: only the server's work differs between the two, so
+ * their ratio measures that work and nothing of the client's.  A client
+ * of its own for echo (raw bytes, no decoding) would make the ceiling
+ * depend on how much cheaper that client is.
+ */
 typedef enum bench_op {
 	BENCH_OP_INTROSPECT,
 	BENCH_OP_ISSUE,
