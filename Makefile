@@ -12,7 +12,7 @@ DEB_PACKAGES = cmake make gcc pkg-config protobuf-c-compiler \
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build run test format clean
+.PHONY: all deps build run test bench format clean
 
 all: build
 
@@ -43,6 +43,11 @@ test: deps
 	cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DENRT_SANITIZE=ON
 	cmake --build $(SAN_BUILD) -j $(JOBS)
 	cd $(SAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Builds Release in $(BUILD), runs the standard load against a fresh
+# enrtd, an nng echo server and (when installed) redis, prints one table.
+bench: deps
+	BUILD=$(BUILD) JOBS=$(JOBS) bash bench/run.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
