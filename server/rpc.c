@@ -143,17 +143,28 @@ wipe_request(Enrt__V1__Request *req)
 	}
 }
 
+static enrt_status
+check_role(const store_caller *caller, const operation *op, err *e)
+{
+	unsigned role = caller->has_role ? (unsigned)caller->role : 0;
+
+	if (role >= 32 || (op->roles & (1u << role)) == 0) {
+		return err_set(e, ENRT_PERMISSION_DENIED,
+		    "a caller with role %s may not call %s",
+		    role_name(caller->role), op->name);
+	}
+	return ENRT_OK;
+}
+
 /*
- * A portal caller acts for a person, whom it asserts on every call and
- * who is mirrored as a user before anything else runs; no other caller
- * acts for anyone.
+ * A portal caller acts for a person, whom it asserts on every call; no
+ * other caller acts for anyone.
  */
 static enrt_status
-check_person(rules *r, const actor *a, err *e)
+check_person(
+    const store_caller *caller, const Enrt__V1__Person *person, err *e)
 {
-	const Enrt__V1__Person *person = a->person;
-
-	if (a->caller->role != ENRT__V1__ROLE__PORTAL) {
+	if (caller->role != ENRT__V1__ROLE__PORTAL) {
 		if (person != NULL) {
 			return err_set(e, ENRT_INVALID_ARGUMENT,
 			    "acting_user: only portal callers act for a "
@@ -171,7 +182,37 @@ check_person(rules *r, const actor *a, err *e)
 	        VALIDATE_NAME_MAX, false, e) != ENRT_OK) {
 		return e->code;
 	}
-	return rules_sync_person(r, a, e);
+	return ENRT_OK;
+}
+
+/*
+ * Settles who acts: the caller's role must allow the operation, and the
+ * person a portal caller names joins the actor only once checked, and is
+ * mirrored as a user before anything else runs.
+ */
+static enrt_status
+settle_actor(rules *r, actor *a, const operation *op,
+    const Enrt__V1__Request *req, err *e)
+{
+	if (check_role(a->caller, op, e) != ENRT_OK ||
+	    check_person(a->caller, req->acting_user, e) != ENRT_OK) {
+		return e->code;
+	}
+	a->person = req->acting_user;
+	return a->person == NULL ? ENRT_OK : rules_sync_person(r, a, e);
+}
+
+/*
+ * Whether a refusal goes to the audit log: attempts at changes, except
+ * those of introspect callers, which change nothing but by revoking a
+ * value they hold; their refusals would only let the least trusted
+ * caller fill the store.
+ */
+static bool
+audits_refusal(const actor *a, const operation *op)
+{
+	return op->action != NULL &&
+	       a->caller->role != ENRT__V1__ROLE__INTROSPECT;
 }
 
 static enrt_status
@@ -186,19 +227,6 @@ check_envelope(const Enrt__V1__Request *req, const operation **op, err *e)
 	if (*op == NULL) {
 		return err_set(e, ENRT_INVALID_ARGUMENT,
 		    "op: the request names no operation this server knows");
-	}
-	return ENRT_OK;
-}
-
-static enrt_status
-check_role(const store_caller *caller, const operation *op, err *e)
-{
-	unsigned role = caller->has_role ? (unsigned)caller->role : 0;
-
-	if (role >= 32 || (op->roles & (1u << role)) == 0) {
-		return err_set(e, ENRT_PERMISSION_DENIED,
-		    "a caller with role %s may not call %s",
-		    role_name(caller->role), op->name);
 	}
 	return ENRT_OK;
 }
@@ -342,13 +370,12 @@ serve(rules *r, const Enrt__V1__Request *req, Enrt__V1__Reply *reply,
 	snprintf(line->caller, sizeof(line->caller), "%s", caller->id);
 
 	a.caller = caller;
-	a.person = req->acting_user;
+	a.person = NULL;
 	a.now = now_seconds();
-	if (check_role(caller, op, e) == ENRT_OK &&
-	    check_person(r, &a, e) == ENRT_OK &&
+	if (settle_actor(r, &a, op, req, e) == ENRT_OK &&
 	    run(r, &a, req, reply, e) == ENRT_OK) {
 		reply->result_case = op->result;
-	} else if (op->action != NULL) {
+	} else if (audits_refusal(&a, op)) {
 		audit_refusal(r, &a, op->action, audit_target(req), e->code);
 	}
 	store_free(caller);
