@@ -25,6 +25,7 @@
 #include "config.h"
 #include "datadir.h"
 #include "format.h"
+#include "http.h"
 #include "lastused.h"
 #include "log.h"
 #include "rpc.h"
@@ -47,6 +48,7 @@ typedef struct server {
 	lastused *lastused;
 	rules rules;
 	transport *transport;
+	http *http;
 } server;
 
 /* Reads the settings; exits for --help, --version and refusals. */
@@ -277,6 +279,46 @@ check_transport(server *srv)
 	return true;
 }
 
+/*
+ * The HTTP listener follows the rule of tcp://: loopback only, unless
+ * --insecure-tcp.  The transport's own check judges it.
+ */
+static bool
+check_http(server *srv)
+{
+	char url[IPC_URL_MAX];
+	const char *urls[1] = {url};
+	transport_options to = transport_config(srv);
+	err e;
+
+	if (srv->cfg.http == NULL) {
+		return true;
+	}
+	snprintf(url, sizeof(url), "tcp://%s", srv->cfg.http);
+	to.urls = urls;
+	to.n_urls = 1;
+	to.tls_cert_file = to.tls_key_file = NULL;
+	if (transport_check(&to, &e) != ENRT_OK) {
+		return failed("http", e.message);
+	}
+	return true;
+}
+
+static bool
+start_http(server *srv)
+{
+	http_options ho = {.address = srv->cfg.http, .rules = &srv->rules};
+	err e;
+
+	if (srv->cfg.http == NULL) {
+		return true;
+	}
+	if (http_start(&srv->http, &ho, &e) != ENRT_OK) {
+		return failed("http", e.message);
+	}
+	return true;
+}
+
 static bool
 start_transport(server *srv)
 {
@@ -312,8 +354,8 @@ static bool
 start_server(server *srv)
 {
 	return init_process(srv) && choose_urls(srv) && check_transport(srv) &&
-	       open_data(srv) && start_lastused(srv) && bootstrap(srv) &&
-	       start_transport(srv);
+	       check_http(srv) && open_data(srv) && start_lastused(srv) &&
+	       bootstrap(srv) && start_transport(srv) && start_http(srv);
 }
 
 /* SIGHUP has no meaning yet; it is noted and otherwise ignored. */
@@ -337,6 +379,7 @@ wait_for_stop(const sigset_t *signals)
 static void
 stop_server(server *srv)
 {
+	http_stop(srv->http);
 	transport_stop(srv->transport);
 	lastused_stop(srv->lastused);
 	store_close(srv->store);
