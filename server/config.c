@@ -524,7 +524,7 @@ bad_flag(int opt, char *const argv[], err *e)
 	return err_set(e, ENRT_INVALID_ARGUMENT, "%s: unknown flag", arg);
 }
 
-static enrt_status
+static void
 note_flag(config *cfg, int opt, flag *flags, size_t *n, const char **file)
 {
 	switch (opt) {
@@ -544,7 +544,6 @@ note_flag(config *cfg, int opt, flag *flags, size_t *n, const char **file)
 		flags[*n].id = (config_setting)(opt - OPT_SETTING);
 		flags[(*n)++].value = optarg != NULL ? optarg : "true";
 	}
-	return ENRT_OK;
 }
 
 /* Reads argv into flags (argc entries) and the file's name. */
