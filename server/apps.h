@@ -1,8 +1,9 @@
 /*
  * Trusted Applications: create, change, show and list them (DESIGN
- * sections 1 and 6).  Administrators only, but for the list of apps a
- * person may issue a PAT in.  Replies are freed with
- * reply_free.
+ * sections 1 and 6).  Creating and changing apps is for admin callers
+ * (dispatch sees to it); showing and listing them for administrators,
+ * and anyone may list the apps a person may issue a PAT in.  Replies are freed
+ * with reply_free.
  */
 #ifndef ENRT_APPS_H
 #define ENRT_APPS_H

@@ -54,8 +54,9 @@ static const operation operations[] = {
     OP(LIST_TOKENS, "ListTokens", PEOPLE, NULL, LIST_TOKENS),
     OP(INTROSPECT, "Introspect", VERIFIERS, NULL, INTROSPECT),
     OP(INTROSPECT_BATCH, "IntrospectBatch", VERIFIERS, NULL, INTROSPECT_BATCH),
-    OP(CREATE_APP, "CreateApp", PEOPLE, "app_create", APP),
-    OP(UPDATE_APP, "UpdateApp", PEOPLE, "app_update", APP),
+    /* Apps are the operators' to shape, not any portal person's. */
+    OP(CREATE_APP, "CreateApp", ADMIN_ONLY, "app_create", APP),
+    OP(UPDATE_APP, "UpdateApp", ADMIN_ONLY, "app_update", APP),
     OP(GET_APP, "GetApp", PEOPLE, NULL, APP),
     OP(LIST_APPS, "ListApps", PEOPLE, NULL, LIST_APPS),
     OP(ADD_CALLER, "AddCaller", ADMIN_ONLY, "caller_add", ADD_CALLER),

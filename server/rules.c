@@ -113,17 +113,45 @@ actor_person(const actor *a)
 	return a->person->user_id;
 }
 
-/* Whether a may revoke this token by id or see it in a listing. */
+/*
+ * Whether a may revoke this token by id or see it in a listing, given
+ * the user record of its owner (NULL if none).  A person manages the
+ * PATs they own, and only those made since their user record was: a
+ * user deleted and asserted again under the same id is another user,
+ * to whom the first one's tokens are as if they did not exist.
+ */
 static bool
-actor_manages(const actor *a, const store_token *t)
+actor_manages(const actor *a, const store_token *t, const store_user *owner)
 {
 	const char *person = actor_person(a);
 
 	if (rules_actor_is_admin(a)) {
 		return true;
 	}
-	return person != NULL && t->owner != NULL &&
-	       strcmp(person, t->owner) == 0;
+	if (person == NULL || t->owner == NULL || owner == NULL ||
+	    strcmp(person, t->owner) != 0) {
+		return false;
+	}
+	return t->created_at >= owner->created_at;
+}
+
+/* actor_manages, with the owner's record read in t. */
+static bool
+manages_in(store_txn *t, const actor *a, const store_token *tok)
+{
+	store_user *owner = NULL;
+	bool yes;
+
+	if (rules_actor_is_admin(a)) {
+		return true;
+	}
+	if (!present(tok->owner) ||
+	    store_user_get(t, tok->owner, &owner) != ENRT_OK) {
+		return false;
+	}
+	yes = actor_manages(a, tok, owner);
+	store_free(owner);
+	return yes;
 }
 
 /* Introspect callers may be limited to the tokens of listed apps. */
@@ -359,6 +387,7 @@ rules_bootstrap(rules *r, int64_t now, char *credential, err *e)
 	uint8_t raw[FORMAT_RAW_LEN], digest[STORE_DIGEST_LEN];
 	char id[FORMAT_ID_MAX];
 	store_caller caller = ENRT__V1__CALLER_RECORD__INIT;
+	actor first = {0}; /* the first caller is made by no one: by itself */
 	store_txn *t;
 	size_t count;
 	enrt_status rc;
@@ -387,6 +416,9 @@ rules_bootstrap(rules *r, int64_t now, char *credential, err *e)
 	caller.has_created_at = true;
 	caller.created_at = now;
 	store_caller_add(t, digest, &caller);
+	first.caller = &caller;
+	first.now = now;
+	audit_record(t, &first, "caller_add", id);
 
 	rc = rules_commit(t, e);
 	if (rc != ENRT_OK) {
@@ -713,6 +745,7 @@ owner_record(
 		fresh.has_created_at = true;
 		fresh.created_at = a->now;
 		store_user_put(t, &fresh);
+		audit_record(t, a, "user_mirror", owner);
 		rc = store_user_get(t, owner, user);
 	}
 	return rc == ENRT_OK ? rc : rules_store_failed(rc, e);
@@ -1050,7 +1083,7 @@ revoke_by_id(rules *r, const actor *a, const char *id, uint32_t *count, err *e)
 	}
 	rc = store_token_by_id(t, id, &tok, digest);
 	if (rc == ENRT_NOT_FOUND ||
-	    (rc == ENRT_OK && !actor_manages(a, tok))) {
+	    (rc == ENRT_OK && !manages_in(t, a, tok))) {
 		rc = err_set(e, ENRT_NOT_FOUND, "token_id: no token %s", id);
 	} else if (rc != ENRT_OK) {
 		rc = rules_store_failed(rc, e);
@@ -1067,7 +1100,10 @@ revoke_by_id(rules *r, const actor *a, const char *id, uint32_t *count, err *e)
 	return rc;
 }
 
-/* RFC 7009: a value that names no token is revoked all the same. */
+/*
+ * RFC 7009: a value that names no token is revoked all the same, and so
+ * is one of an app that an introspect caller is not limited to.
+ */
 static enrt_status
 revoke_by_value(
     rules *r, const actor *a, const char *value, uint32_t *count, err *e)
@@ -1085,6 +1121,10 @@ revoke_by_value(
 		return rules_store_failed(rc, e);
 	}
 	rc = store_token_get(t, digest, &tok);
+	if (rc == ENRT_OK && !actor_sees_app(a, tok->app_id)) {
+		rc =
+		    ENRT_NOT_FOUND; /* another app's: unknown to this caller */
+	}
 	if (rc == ENRT_OK) {
 		*count = revoke_in(t, digest, tok, a);
 		rc = rules_commit(t, e);
@@ -1247,13 +1287,14 @@ lister_app(lister *l, const char *id)
 }
 
 static bool
-lister_wants(const lister *l, const store_token *tok, standing s)
+lister_wants(const lister *l, const store_token *tok, const store_user *owner,
+    standing s)
 {
 	if (l->owner != NULL &&
 	    (tok->owner == NULL || strcmp(tok->owner, l->owner) != 0)) {
 		return false;
 	}
-	if (!actor_manages(l->actor, tok)) {
+	if (!actor_manages(l->actor, tok, owner)) {
 		return false;
 	}
 	return l->include_inactive ||
@@ -1279,6 +1320,7 @@ list_visit(void *arg, const store_token *tok)
 	store_user *owner = NULL;
 	store_app *app;
 	standing s;
+	bool wanted;
 
 	if (++l->examined > LIST_SCAN_BUDGET) {
 		return STORE_STOP;
@@ -1292,9 +1334,10 @@ list_visit(void *arg, const store_token *tok)
 		return STORE_STOP;
 	}
 	s = token_standing(tok, app, owner, l->actor->now);
+	wanted = lister_wants(l, tok, owner, s);
 	store_free(owner);
 
-	if (!lister_wants(l, tok, s)) {
+	if (!wanted) {
 		return STORE_CONTINUE;
 	}
 	if (l->reply->n_tokens == l->limit) {

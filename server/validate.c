@@ -67,6 +67,34 @@ decode_utf8(const unsigned char *s, size_t n, uint32_t *cp)
 	return len;
 }
 
+/*
+ * Whether text holds something of the form of a token or a credential:
+ * ids and labels are never secrets, and one pasted into them would be
+ * kept, listed and logged.
+ */
+static bool
+holds_secret(const char *text, size_t len)
+{
+	for (const char *at = text; (at = strstr(at, "enr")) != NULL; at++) {
+		size_t left = len - (size_t)(at - text);
+
+		if (left >= ENRT_TOKEN_LEN &&
+		    (enrt_token_check(at, ENRT_TOKEN_LEN) ||
+		        enrt_credential_check(at, ENRT_TOKEN_LEN))) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static enrt_status
+refuse_secret(const char *field, err *e)
+{
+	return err_set(e, ENRT_INVALID_ARGUMENT,
+	    "%s: holds a token or credential; this field is never secret",
+	    field);
+}
+
 static bool
 is_control(uint32_t cp)
 {
@@ -107,7 +135,7 @@ validate_text(
 		}
 		i += n;
 	}
-	return ENRT_OK;
+	return holds_secret(text, len) ? refuse_secret(field, e) : ENRT_OK;
 }
 
 enrt_status
@@ -132,7 +160,7 @@ validate_user_id(const char *field, const char *id, err *e)
 			    field, i + 1);
 		}
 	}
-	return ENRT_OK;
+	return holds_secret(id, len) ? refuse_secret(field, e) : ENRT_OK;
 }
 
 enrt_status

@@ -24,12 +24,16 @@
 
 /*
  * Valid UTF-8 of at most max bytes with no control character (C0, DEL
- * or C1).  NULL or "" is refused when required, accepted otherwise.
+ * or C1) and nothing of the form of a token or credential.  NULL or ""
+ * is refused when required, accepted otherwise.
  */
 enrt_status validate_text(
     const char *field, const char *text, size_t max, bool required, err *e);
 
-/* 1 to 128 printable ASCII characters other than space. */
+/*
+ * 1 to 128 printable ASCII characters other than space, and not of the
+ * form of a token or credential.
+ */
 enrt_status validate_user_id(const char *field, const char *id, err *e);
 
 /* A public id of the given prefix, such as "app_" or "tok_". */

@@ -292,6 +292,22 @@ listed_callers_carry_no_secret(void **state)
 	reply_free(added);
 }
 
+static uint32_t
+revoke_value_as(fixture *f, const actor *a, const char *value)
+{
+	Enrt__V1__RevokeRequest req = ENRT__V1__REVOKE_REQUEST__INIT;
+	Enrt__V1__RevokeReply *reply = NULL;
+	uint32_t count;
+
+	req.target_case = ENRT__V1__REVOKE_REQUEST__TARGET_TOKEN_VALUE;
+	req.token_value = (char *)value;
+	assert_status(
+	    rules_revoke(&f->rules, a, &req, &reply, &f->e), ENRT_OK, &f->e);
+	count = reply->revoked;
+	reply_free(reply);
+	return count;
+}
+
 static void
 introspect_caller_limited_to_apps_sees_others_inactive(void **state)
 {
@@ -315,6 +331,9 @@ introspect_caller_limited_to_apps_sees_others_inactive(void **state)
 	assert_true(is_active_for(f, &a, in_mine));
 	assert_false(is_active_for(f, &a, in_other));
 	assert_true(is_active(f, in_other));
+	assert_int_equal(revoke_value_as(f, &a, in_other), 0);
+	assert_true(is_active(f, in_other));
+	assert_int_equal(revoke_value_as(f, &a, in_mine), 1);
 	store_free(gw);
 	reply_free(added);
 	free(in_mine);
@@ -385,12 +404,43 @@ a_disabled_person_is_refused_and_no_assertion_enables_them(void **state)
 	    ENRT_PERMISSION_DENIED, &f->e);
 }
 
+/* Neither listed nor revocable: as if the old tokens did not exist. */
+static void
+assert_the_new_carol_sees_none_of_the_old(fixture *f, const char *old_id)
+{
+	store_caller portal = ENRT__V1__CALLER_RECORD__INIT;
+	Enrt__V1__Person carol = ENRT__V1__PERSON__INIT;
+	Enrt__V1__ListTokensRequest list = ENRT__V1__LIST_TOKENS_REQUEST__INIT;
+	Enrt__V1__RevokeRequest revoke = ENRT__V1__REVOKE_REQUEST__INIT;
+	Enrt__V1__ListTokensReply *page = NULL;
+	Enrt__V1__RevokeReply *revoked = NULL;
+	actor a = f->actor;
+
+	portal.id = "cal_portal";
+	portal.has_role = true;
+	portal.role = ENRT__V1__ROLE__PORTAL;
+	carol.user_id = "carol";
+	a.caller = &portal;
+	a.person = &carol;
+
+	list.has_include_inactive = list.include_inactive = true;
+	assert_status(rules_list_tokens(&f->rules, &a, &list, &page, &f->e),
+	    ENRT_OK, &f->e);
+	assert_int_equal(page->n_tokens, 0);
+	reply_free(page);
+	revoke.target_case = ENRT__V1__REVOKE_REQUEST__TARGET_TOKEN_ID;
+	revoke.token_id = (char *)old_id;
+	assert_status(rules_revoke(&f->rules, &a, &revoke, &revoked, &f->e),
+	    ENRT_NOT_FOUND, &f->e);
+}
+
 static void
 deleting_a_user_revokes_their_tokens_for_good(void **state)
 {
 	fixture *f = *state;
 	char *app = make_app(f, "a", ENRT__V1__POLICY__AUTHENTICATED_USERS);
-	char *one = issue_pat(f, app, "carol", NULL);
+	char *old_id;
+	char *one = issue_pat(f, app, "carol", &old_id);
 	char *two = issue_pat(f, app, "carol", NULL);
 	Enrt__V1__DeleteUserRequest req = ENRT__V1__DELETE_USER_REQUEST__INIT;
 	Enrt__V1__DeleteUserReply *reply = NULL;
@@ -403,9 +453,11 @@ deleting_a_user_revokes_their_tokens_for_good(void **state)
 	assert_false(is_active(f, one));
 
 	/* A new user with the same id is another user: nothing revives. */
+	f->actor.now = NOW + 1;
 	assert_person(f, "carol", false);
 	assert_false(is_active(f, one));
 	assert_false(is_active(f, two));
+	assert_the_new_carol_sees_none_of_the_old(f, old_id);
 	assert_status(users_delete(&f->rules, &f->actor, &req, &reply, &f->e),
 	    ENRT_OK, &f->e);
 	assert_int_equal(reply->revoked, 0);
@@ -414,6 +466,7 @@ deleting_a_user_revokes_their_tokens_for_good(void **state)
 	    ENRT_NOT_FOUND, &f->e);
 	free(one);
 	free(two);
+	free(old_id);
 	free(app);
 }
 
@@ -477,6 +530,10 @@ every_change_is_audited_in_order(void **state)
 	assert_status(audit_list(&f->rules, &f->actor, &req, &list, &f->e),
 	    ENRT_OK, &f->e);
 	assert_true(has_event(list, "app_create", app, ENRT__V1__STATUS__OK));
+	assert_true(
+	    has_event(list, "caller_add", f->admin->id, ENRT__V1__STATUS__OK));
+	assert_true(
+	    has_event(list, "user_mirror", "alice", ENRT__V1__STATUS__OK));
 	assert_true(has_event(list, "issue", id, ENRT__V1__STATUS__OK));
 	assert_true(has_event(
 	    list, "issue", app, ENRT__V1__STATUS__PERMISSION_DENIED));

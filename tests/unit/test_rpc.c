@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "audit.h"
 #include "format.h"
 #include "log.h"
 #include "reply.h"
@@ -24,11 +25,12 @@ typedef struct fixture {
 	rules rules;
 	char admin[FORMAT_SECRET_LEN + 1];
 	char introspector[FORMAT_SECRET_LEN + 1];
+	char portal[FORMAT_SECRET_LEN + 1];
 } fixture;
 
 /* Adds a caller with this role and writes its credential. */
 static void
-add_caller(fixture *f, Enrt__V1__Role role, char *credential)
+add_caller(fixture *f, Enrt__V1__Role role, char *credential, const char *id)
 {
 	uint8_t raw[FORMAT_RAW_LEN], digest[STORE_DIGEST_LEN];
 	store_caller caller = ENRT__V1__CALLER_RECORD__INIT;
@@ -37,7 +39,7 @@ add_caller(fixture *f, Enrt__V1__Role role, char *credential)
 	randombytes_buf(raw, sizeof(raw));
 	format_secret(credential, ENRT_CREDENTIAL_PREFIX, raw);
 	rules_digest(&f->rules, credential, FORMAT_SECRET_LEN, digest);
-	caller.id = "cal_0000000000000000000001";
+	caller.id = (char *)id;
 	caller.has_role = true;
 	caller.role = role;
 	assert_int_equal(store_begin_write(f->store, &t), ENRT_OK);
@@ -58,7 +60,10 @@ setup(void **state)
 	assert_int_equal(store_open(&f->store, f->dir, NULL), ENRT_OK);
 	rules_init(&f->rules, f->store, NULL, key);
 	assert_int_equal(rules_bootstrap(&f->rules, 1, f->admin, &e), ENRT_OK);
-	add_caller(f, ENRT__V1__ROLE__INTROSPECT, f->introspector);
+	add_caller(f, ENRT__V1__ROLE__INTROSPECT, f->introspector,
+	    "cal_0000000000000000000001");
+	add_caller(f, ENRT__V1__ROLE__PORTAL, f->portal,
+	    "cal_0000000000000000000002");
 	*state = f;
 	return 0;
 }
@@ -272,6 +277,85 @@ an_inactive_answer_carries_nothing_else(void **state)
 	reply_free(reply);
 }
 
+/* How many audit events the store holds now. */
+static size_t
+audit_events(fixture *f, store_caller *admin)
+{
+	Enrt__V1__ListAuditRequest req = ENRT__V1__LIST_AUDIT_REQUEST__INIT;
+	Enrt__V1__ListAuditReply *list = NULL;
+	actor a = {.caller = admin, .now = 1};
+	err e;
+	size_t n;
+
+	req.has_page_size = true;
+	req.page_size = 1000;
+	assert_int_equal(audit_list(&f->rules, &a, &req, &list, &e), ENRT_OK);
+	n = list->n_events;
+	for (size_t i = 0; i < n; i++) {
+		assert_null(list->events[i]->acting_user);
+	}
+	reply_free(list);
+	return n;
+}
+
+/*
+ * A refused change is audited with who tried it, but a person that no
+ * check has passed never reaches the log, and an introspect caller's
+ * refusals are not kept at all.
+ */
+static void
+refusals_keep_no_unchecked_person(void **state)
+{
+	fixture *f = *state;
+	Enrt__V1__Request req = ENRT__V1__REQUEST__INIT;
+	Enrt__V1__RevokeRequest op = ENRT__V1__REVOKE_REQUEST__INIT;
+	Enrt__V1__Person forged = ENRT__V1__PERSON__INIT;
+	store_caller *admin = NULL;
+	err e;
+	size_t before;
+
+	assert_int_equal(
+	    rules_authenticate(&f->rules, f->admin, &admin, &e), ENRT_OK);
+	before = audit_events(f, admin);
+	forged.user_id = "alice\nFORGED";
+	req.has_version = true;
+	req.version = ENRT__V1__WIRE_VERSION__WIRE_VERSION_1;
+	req.op_case = ENRT__V1__REQUEST__OP_REVOKE;
+	req.revoke = &op;
+	req.acting_user = &forged;
+	op.target_case = ENRT__V1__REVOKE_REQUEST__TARGET_TOKEN_ID;
+	op.token_id = "tok_0000000000000000000000";
+
+	req.credential = f->introspector;
+	expect_status(send_request(f, &req),
+	    ENRT__V1__STATUS__INVALID_ARGUMENT, "acting_user");
+	assert_int_equal(audit_events(f, admin), before);
+
+	req.credential = f->admin;
+	expect_status(send_request(f, &req),
+	    ENRT__V1__STATUS__INVALID_ARGUMENT, "acting_user");
+	assert_int_equal(audit_events(f, admin), before + 1);
+	store_free(admin);
+}
+
+static void
+only_admin_callers_shape_apps(void **state)
+{
+	fixture *f = *state;
+	Enrt__V1__Request req = ENRT__V1__REQUEST__INIT;
+	Enrt__V1__CreateAppRequest op = ENRT__V1__CREATE_APP_REQUEST__INIT;
+
+	req.has_version = true;
+	req.version = ENRT__V1__WIRE_VERSION__WIRE_VERSION_1;
+	req.credential = f->portal;
+	req.op_case = ENRT__V1__REQUEST__OP_CREATE_APP;
+	req.create_app = &op;
+	op.name = "evil";
+	op.system_user = "root";
+	expect_status(send_request(f, &req),
+	    ENRT__V1__STATUS__PERMISSION_DENIED, "portal");
+}
+
 int
 main(void)
 {
@@ -285,6 +369,8 @@ main(void)
 	    T(roles_limit_the_operations),
 	    T(only_portal_callers_act_for_a_person),
 	    T(an_inactive_answer_carries_nothing_else),
+	    T(refusals_keep_no_unchecked_person),
+	    T(only_admin_callers_shape_apps),
 #undef T
 	};
 

@@ -494,6 +494,27 @@ scopes_outside_the_apps_list_are_refused(void **state)
 	free(app);
 }
 
+/* Ids and labels are never secrets: a value pasted into one is refused. */
+static void
+assert_no_secret_in_description_or_owner(fixture *f, issue_args *args)
+{
+	Enrt__V1__IssueReply *reply = NULL;
+	char *value = issue_ok(f, args, NULL);
+	char text[128];
+
+	snprintf(text, sizeof(text), "laptop %s key", value);
+	args->description = text;
+	assert_status(issue(f, args, &reply), ENRT_INVALID_ARGUMENT, &f->e);
+	assert_non_null(strstr(f->e.message, "description"));
+	assert_null(strstr(f->e.message, value));
+	args->description = NULL;
+	args->owner = value;
+	assert_status(issue(f, args, &reply), ENRT_INVALID_ARGUMENT, &f->e);
+	assert_non_null(strstr(f->e.message, "owner"));
+	args->owner = NULL;
+	free(value);
+}
+
 static void
 description_is_bounded_utf8_without_control_characters(void **state)
 {
@@ -519,6 +540,7 @@ description_is_bounded_utf8_without_control_characters(void **state)
 	}
 	args.description = longest;
 	free(issue_ok(f, &args, NULL));
+	assert_no_secret_in_description_or_owner(f, &args);
 	args.description = "caf\xC3\xA9 \xF0\x9F\x94\x91";
 	free(issue_ok(f, &args, NULL));
 	free(app);
