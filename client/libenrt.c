@@ -71,7 +71,8 @@ struct enrt_client {
 
 	pthread_mutex_t mtx;
 	pthread_cond_t change;
-	unsigned pipes; /* mtx: connections that finished their greeting */
+	unsigned pipes;   /* mtx: connections that finished their greeting */
+	bool unreachable; /* mtx: a request found no connection to go out on */
 };
 
 /* ------------------------------------------------------------------ */
@@ -288,11 +289,20 @@ count_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
 	pthread_mutex_unlock(&c->mtx);
 }
 
+static void
+note_unreachable(enrt_client *c)
+{
+	pthread_mutex_lock(&c->mtx);
+	c->unreachable = true;
+	pthread_mutex_unlock(&c->mtx);
+}
+
 /*
  * Before closing, gives a connection that is still in its greeting a
  * moment to finish: enrtd on nng before 1.6.0 stops serving ipc:// for a
  * while when a client hangs up mid-greeting (nng issue 1518), and a CLI
- * that needs no round trip would otherwise do just that.
+ * that needs no round trip would otherwise do just that.  No wait once a
+ * request found no connection: there is no greeting under way then.
  */
 static void
 let_greeting_finish(enrt_client *c)
@@ -306,7 +316,7 @@ let_greeting_finish(enrt_client *c)
 	until.tv_nsec %= 1000000000L;
 
 	pthread_mutex_lock(&c->mtx);
-	while (c->pipes == 0 && rc == 0) {
+	while (c->pipes == 0 && !c->unreachable && rc == 0) {
 		rc = pthread_cond_timedwait(&c->change, &c->mtx, &until);
 	}
 	pthread_mutex_unlock(&c->mtx);
@@ -673,6 +683,8 @@ exchange(enrt_client *c, nng_msg *msg, nng_msg **reply, enrt_error *err)
 	if (rv == 0) {
 		sent = true;
 		rv = receive_reply(ctx, aio, deadline, reply);
+	} else {
+		note_unreachable(c);
 	}
 	nng_ctx_close(ctx);
 
