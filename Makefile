@@ -8,7 +8,7 @@ DATA       ?= enrt-data
 
 DEB_PACKAGES = cmake make gcc pkg-config protobuf-c-compiler \
 	libprotobuf-c-dev libnng-dev liblmdb-dev libsodium-dev \
-	libcmocka-dev libjansson-dev openssl curl
+	libcmocka-dev libjansson-dev libinih-dev openssl curl
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

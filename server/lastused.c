@@ -25,6 +25,7 @@
 #include "clock.h"
 #include "format.h"
 #include "log.h"
+#include "metrics.h"
 
 #define TABLE_MIN       64
 #define INTERVAL_MIN_MS 10
@@ -289,6 +290,7 @@ lastused_flush(lastused *lu)
 	}
 	settle(lu, st);
 	pthread_mutex_unlock(&lu->flush_mtx);
+	metrics_flush(st == ENRT_OK);
 
 	if (st != ENRT_OK) {
 		log_error("last_used_flush_failed", "count=%zu status=%s",

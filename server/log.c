@@ -1,7 +1,9 @@
 /*
- * The log facade: one line per event on standard error, in the form
- * "TIME LEVEL event=NAME key=value ...".  Owns only the current level,
- * an atomic, so any thread may log or change the level at any time.
+ * The log facade: one line per event on standard error or in a file, in
+ * the form "TIME LEVEL event=NAME key=value ...".  Owns the current
+ * level and the descriptor written to, both atomics, so any thread may
+ * log or change the level at any time; the file is opened and closed on
+ * the main thread, before and after the other threads run.
  *
  * Each line is formatted whole in a buffer on the caller's stack and then
  * handed to the kernel in one write(2), so that lines from different
@@ -9,6 +11,7 @@
  * replaced, so that no value can start a line of its own.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,6 +25,7 @@
 #define TRUNCATED    " log_truncated=true\n"
 
 static atomic_int current_level = LOG_INFO;
+static atomic_int out_fd = STDERR_FILENO;
 
 static const char *const level_names[] = {
     [LOG_ERROR] = "error",
@@ -63,6 +67,36 @@ log_enabled(log_level level)
 	       atomic_load_explicit(&current_level, memory_order_relaxed);
 }
 
+const char *
+log_level_name(log_level level)
+{
+	return (size_t)level < LEVEL_COUNT ? level_names[level] : "unknown";
+}
+
+enrt_status
+log_open_file(const char *path, err *e)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		return err_set(e, ENRT_FAILED_PRECONDITION,
+		    "log file %s: cannot open: %s", path, strerror(errno));
+	}
+	log_close_file();
+	atomic_store(&out_fd, fd);
+	return ENRT_OK;
+}
+
+void
+log_close_file(void)
+{
+	int fd = atomic_exchange(&out_fd, STDERR_FILENO);
+
+	if (fd != STDERR_FILENO) {
+		close(fd);
+	}
+}
+
 /* Writes the time, level and event into buf; returns the length. */
 static size_t
 line_head(char *buf, size_t size, log_level level, const char *event)
@@ -75,8 +109,7 @@ line_head(char *buf, size_t size, log_level level, const char *event)
 	gmtime_r(&now, &tm);
 	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 
-	m = snprintf(buf + n, size - n, " %s event=%s",
-	    (size_t)level < LEVEL_COUNT ? level_names[level] : "unknown",
+	m = snprintf(buf + n, size - n, " %s event=%s", log_level_name(level),
 	    event != NULL ? event : "unnamed");
 	return m < 0 ? n : n + (size_t)m;
 }
@@ -98,10 +131,11 @@ replace_controls(char *s, size_t len)
 static void
 write_line(const char *buf, size_t len)
 {
+	int fd = atomic_load_explicit(&out_fd, memory_order_relaxed);
 	ssize_t n;
 
 	while (len > 0) {
-		n = write(STDERR_FILENO, buf, len);
+		n = write(fd, buf, len);
 		if (n < 0 && errno == EINTR) {
 			continue;
 		}

@@ -4,7 +4,8 @@
  *     2026-12-03T18:58:30Z info event=server_started key=value ...
  *
  * with a stable event name per call site and key=value fields.  The level
- * is checked before anything is formatted.  No caller ever passes a token
+ * is checked before anything is formatted.  Lines go to standard error,
+ * or to a file opened with log_open_file.  No caller ever passes a token
  * value, credential or digest: tokens are named by their id.
  * Thread-safe: each line is written with one call.
  */
@@ -12,6 +13,8 @@
 #define ENRT_LOG_H
 
 #include <stdbool.h>
+
+#include "error.h"
 
 typedef enum log_level {
 	LOG_ERROR = 0,
@@ -27,6 +30,20 @@ void log_set_level(log_level level);
 bool log_parse_level(const char *name, log_level *level);
 
 bool log_enabled(log_level level);
+
+/* "error", "warn", "info" or "debug"; "unknown" for anything else. */
+const char *log_level_name(log_level level);
+
+/*
+ * Appends every later line to the file at path (created with mode 0600
+ * if missing) instead of standard error.  Returns
+ * ENRT_FAILED_PRECONDITION with e naming the file when it cannot be
+ * opened; the log then stays where it was.
+ */
+enrt_status log_open_file(const char *path, err *e);
+
+/* Goes back to standard error and closes the file, if one was open. */
+void log_close_file(void);
 
 /*
  * Writes one line: the time, the level, event=<event>, then fields, a

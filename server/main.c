@@ -9,8 +9,6 @@
  * thread exists, so that every thread (the flusher, nng's) inherits the
  * mask and only sigwait on this thread ever sees them.
  */
-#include <getopt.h>
-#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,10 +17,15 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <lmdb.h>
+#include <nng/nng.h>
+#include <protobuf-c/protobuf-c.h>
 #include <sodium.h>
 
+#include "config.h"
 #include "datadir.h"
 #include "format.h"
+#include "http.h"
 #include "lastused.h"
 #include "log.h"
 #include "rpc.h"
@@ -30,32 +33,14 @@
 #include "store.h"
 #include "transport.h"
 
-#define DEFAULT_DATA    "enrt-data"
-#define DEFAULT_TCP     "tcp://127.0.0.1:7600"
-#define SOCKET_NAME     "enrt.sock"
 #define STORE_DIR       "store"
 #define CREDENTIAL_NAME "admin.credential"
-#define URLS_MAX        16
-#define FLUSH_MIN_S     1
-#define FLUSH_MAX_S     60
-#define MAP_MIN_MIB     1
-#define MAP_MAX_MIB     (1024UL * 1024) /* 1 TiB */
 #define IPC_URL_MAX     (DATADIR_PATH_MAX + 8)
-
-typedef struct config {
-	const char *data;
-	const char *urls[URLS_MAX];
-	size_t n_urls;
-	unsigned long flush_s;
-	unsigned long map_mib;  /* 0: the store's default */
-	unsigned long contexts; /* 0: the transport's default */
-	const char *tls_cert;   /* NULL: none */
-	const char *tls_key;    /* NULL: none */
-	bool insecure_tcp;
-} config;
 
 typedef struct server {
 	config cfg;
+	const char *urls[CONFIG_URLS_MAX]; /* the config's, or the defaults */
+	size_t n_urls;
 	sigset_t signals;
 	char ipc_url[IPC_URL_MAX];
 	uint8_t key[DATADIR_KEY_LEN];
@@ -63,197 +48,51 @@ typedef struct server {
 	lastused *lastused;
 	rules rules;
 	transport *transport;
+	http *http;
 } server;
 
-enum {
-	OPT_DATA = 1,
-	OPT_LISTEN,
-	OPT_LOG_LEVEL,
-	OPT_FLUSH,
-	OPT_MAP_SIZE,
-	OPT_CONTEXTS,
-	OPT_TLS_CERT,
-	OPT_TLS_KEY,
-	OPT_INSECURE_TCP,
-	OPT_VERSION,
-};
-
-static const struct option options[] = {
-    {"data", required_argument, NULL, OPT_DATA},
-    {"listen", required_argument, NULL, OPT_LISTEN},
-    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-    {"flush-interval", required_argument, NULL, OPT_FLUSH},
-    {"map-size", required_argument, NULL, OPT_MAP_SIZE},
-    {"contexts", required_argument, NULL, OPT_CONTEXTS},
-    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
-    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
-    {"insecure-tcp", no_argument, NULL, OPT_INSECURE_TCP},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, OPT_VERSION},
-    {NULL, 0, NULL, 0},
-};
-
+/* Reads the settings; exits for --help, --version and refusals. */
 static void
-usage(FILE *f)
+load_config(config *cfg, int argc, char *argv[])
 {
-	fprintf(f,
-	    "usage: enrtd [options]\n"
-	    "  --data DIR              data directory (default %s)\n"
-	    "  --listen URL            ipc://, tcp:// or tls+tcp:// URL; "
-	    "repeat for more\n"
-	    "                          (default ipc://DIR/%s and %s)\n"
-	    "  --log-level LEVEL       error, warn, info (default) or debug\n"
-	    "  --flush-interval SECS   last-used write interval, %d to %d "
-	    "(default %d)\n"
-	    "  --map-size MIB          LMDB map size, %d to %lu "
-	    "(default 1024)\n"
-	    "  --contexts N            requests served at once, 1 to %d "
-	    "(default 64)\n"
-	    "  --tls-cert FILE         PEM certificate (and chain) for "
-	    "tls+tcp:// URLs\n"
-	    "  --tls-key FILE          PEM private key of that certificate, "
-	    "not encrypted\n"
-	    "  --insecure-tcp          allow tcp:// on addresses other than "
-	    "loopback\n"
-	    "                          (credentials then cross the network "
-	    "in clear)\n"
-	    "  --help                  show this help\n"
-	    "  --version               show the version\n",
-	    DEFAULT_DATA, SOCKET_NAME, DEFAULT_TCP, FLUSH_MIN_S, FLUSH_MAX_S,
-	    FLUSH_MAX_S, MAP_MIN_MIB, MAP_MAX_MIB, TRANSPORT_CONTEXTS_MAX);
-}
+	err e;
 
-static _Noreturn void
-bad_flag(const char *flag, const char *rule)
-{
-	fprintf(stderr, "enrtd: %s: %s\n", flag, rule);
-	usage(stderr);
-	exit(2);
-}
-
-/* A decimal whole number from min to max, nothing else; exits if not. */
-static unsigned long
-parse_number(const char *flag, const char *text, unsigned long min,
-    unsigned long max, const char *rule)
-{
-	unsigned long v;
-	char *end;
-
-	if (text[0] < '0' || text[0] > '9') {
-		bad_flag(flag, rule);
+	if (config_load(cfg, argc, argv, &e) != ENRT_OK) {
+		fprintf(stderr, "enrtd: %s\n", e.message);
+		if (e.code == ENRT_INVALID_ARGUMENT && cfg->file == NULL) {
+			config_usage(stderr);
+		}
+		config_free(cfg);
+		exit(2);
 	}
-	v = strtoul(text, &end, 10);
-	if (*end != '\0' || v == ULONG_MAX || v < min || v > max) {
-		bad_flag(flag, rule);
-	}
-	return v;
-}
-
-static void
-add_url(config *cfg, const char *url)
-{
-	if (url[0] == '\0') {
-		bad_flag("--listen", "must not be empty");
-	}
-	if (cfg->n_urls == URLS_MAX) {
-		bad_flag("--listen", "may be given at most 16 times");
-	}
-	cfg->urls[cfg->n_urls++] = url;
-}
-
-static const char *
-non_empty(const char *flag, const char *arg)
-{
-	if (arg[0] == '\0') {
-		bad_flag(flag, "must not be empty");
-	}
-	return arg;
-}
-
-static void
-set_log_level(const char *name)
-{
-	log_level level;
-
-	if (!log_parse_level(name, &level)) {
-		bad_flag("--log-level", "must be error, warn, info or debug");
-	}
-	log_set_level(level);
-}
-
-static void
-apply_option(config *cfg, int opt, const char *arg)
-{
-	switch (opt) {
-	case OPT_DATA:
-		cfg->data = non_empty("--data", arg);
-		break;
-	case OPT_LISTEN:
-		add_url(cfg, arg);
-		break;
-	case OPT_LOG_LEVEL:
-		set_log_level(arg);
-		break;
-	case OPT_FLUSH:
-		cfg->flush_s = parse_number("--flush-interval", arg,
-		    FLUSH_MIN_S, FLUSH_MAX_S,
-		    "must be a whole number of seconds from 1 to 60");
-		break;
-	case OPT_MAP_SIZE:
-		cfg->map_mib =
-		    parse_number("--map-size", arg, MAP_MIN_MIB, MAP_MAX_MIB,
-		        "must be a whole number of MiB from 1 to 1048576");
-		break;
-	case OPT_CONTEXTS:
-		cfg->contexts =
-		    parse_number("--contexts", arg, 1, TRANSPORT_CONTEXTS_MAX,
-		        "must be a whole number from 1 to 4096");
-		break;
-	case OPT_TLS_CERT:
-		cfg->tls_cert = non_empty("--tls-cert", arg);
-		break;
-	case OPT_TLS_KEY:
-		cfg->tls_key = non_empty("--tls-key", arg);
-		break;
-	case OPT_INSECURE_TCP:
-		cfg->insecure_tcp = true;
-		break;
-	}
-}
-
-/* Handles --help, --version and the flags' own errors; exits for them. */
-static void
-apply_special(int opt, char *const argv[])
-{
-	switch (opt) {
-	case 'h':
-		usage(stdout);
+	if (cfg->action == CONFIG_HELP) {
+		config_usage(stdout);
 		exit(0);
-	case OPT_VERSION:
+	}
+	if (cfg->action == CONFIG_VERSION) {
 		printf("enrtd %s\n", ENRTD_VERSION);
 		exit(0);
-	case ':':
-		bad_flag(argv[optind - 1], "needs a value");
-	case '?':
-		bad_flag(argv[optind - 1], "unknown flag");
+	}
+	if (cfg->action == CONFIG_PRINT) {
+		config_print(cfg, stdout);
+		config_free(cfg);
+		exit(0);
 	}
 }
 
-static void
-parse_args(int argc, char *argv[], config *cfg)
+/* The log's level and file, before anything is logged. */
+static bool
+start_log(const config *cfg)
 {
-	int opt;
+	err e;
 
-	cfg->data = DEFAULT_DATA;
-	cfg->flush_s = FLUSH_MAX_S;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-		apply_special(opt, argv);
-		apply_option(cfg, opt, optarg);
+	log_set_level(cfg->log_level);
+	if (cfg->log_file != NULL &&
+	    log_open_file(cfg->log_file, &e) != ENRT_OK) {
+		fprintf(stderr, "enrtd: %s\n", e.message);
+		return false;
 	}
-	if (optind < argc) {
-		bad_flag(argv[optind], "unexpected argument");
-	}
+	return true;
 }
 
 static bool
@@ -269,23 +108,27 @@ failed_status(const char *step, enrt_status st)
 	return failed(step, enrt_status_name(st));
 }
 
-/* ipc://DIR/enrt.sock and tcp://127.0.0.1:7600 unless --listen was given. */
+/* The configured URLs, or ipc://DIR/enrt.sock and tcp://127.0.0.1:7600. */
 static bool
-default_urls(server *srv)
+choose_urls(server *srv)
 {
 	char path[DATADIR_PATH_MAX];
 	err e;
 
-	if (srv->cfg.n_urls > 0) {
+	for (size_t i = 0; i < srv->cfg.n_urls; i++) {
+		srv->urls[srv->n_urls++] = srv->cfg.urls[i];
+	}
+	if (srv->n_urls > 0) {
 		return true;
 	}
-	if (datadir_path(srv->cfg.data, SOCKET_NAME, path, &e) != ENRT_OK) {
+	if (datadir_path(srv->cfg.data, CONFIG_SOCKET_NAME, path, &e) !=
+	    ENRT_OK) {
 		return failed("listen", e.message);
 	}
 	snprintf(srv->ipc_url, sizeof(srv->ipc_url), "ipc://%s", path);
-	srv->cfg.urls[0] = srv->ipc_url;
-	srv->cfg.urls[1] = DEFAULT_TCP;
-	srv->cfg.n_urls = 2;
+	srv->urls[0] = srv->ipc_url;
+	srv->urls[1] = CONFIG_DEFAULT_TCP;
+	srv->n_urls = 2;
 	return true;
 }
 
@@ -407,8 +250,8 @@ static transport_options
 transport_config(server *srv)
 {
 	transport_options to = {
-	    .urls = srv->cfg.urls,
-	    .n_urls = srv->cfg.n_urls,
+	    .urls = srv->urls,
+	    .n_urls = srv->n_urls,
 	    .contexts = (unsigned)srv->cfg.contexts,
 	    .tls_cert_file = srv->cfg.tls_cert,
 	    .tls_key_file = srv->cfg.tls_key,
@@ -432,6 +275,46 @@ check_transport(server *srv)
 
 	if (transport_check(&to, &e) != ENRT_OK) {
 		return failed("listen", e.message);
+	}
+	return true;
+}
+
+/*
+ * The HTTP listener follows the rule of tcp://: loopback only, unless
+ * --insecure-tcp.  The transport's own check judges it.
+ */
+static bool
+check_http(server *srv)
+{
+	char url[IPC_URL_MAX];
+	const char *urls[1] = {url};
+	transport_options to = transport_config(srv);
+	err e;
+
+	if (srv->cfg.http == NULL) {
+		return true;
+	}
+	snprintf(url, sizeof(url), "tcp://%s", srv->cfg.http);
+	to.urls = urls;
+	to.n_urls = 1;
+	to.tls_cert_file = to.tls_key_file = NULL;
+	if (transport_check(&to, &e) != ENRT_OK) {
+		return failed("http", e.message);
+	}
+	return true;
+}
+
+static bool
+start_http(server *srv)
+{
+	http_options ho = {.address = srv->cfg.http, .rules = &srv->rules};
+	err e;
+
+	if (srv->cfg.http == NULL) {
+		return true;
+	}
+	if (http_start(&srv->http, &ho, &e) != ENRT_OK) {
+		return failed("http", e.message);
 	}
 	return true;
 }
@@ -470,9 +353,9 @@ init_process(server *srv)
 static bool
 start_server(server *srv)
 {
-	return init_process(srv) && default_urls(srv) &&
-	       check_transport(srv) && open_data(srv) && start_lastused(srv) &&
-	       bootstrap(srv) && start_transport(srv);
+	return init_process(srv) && choose_urls(srv) && check_transport(srv) &&
+	       check_http(srv) && open_data(srv) && start_lastused(srv) &&
+	       bootstrap(srv) && start_transport(srv) && start_http(srv);
 }
 
 /* SIGHUP has no meaning yet; it is noted and otherwise ignored. */
@@ -496,6 +379,7 @@ wait_for_stop(const sigset_t *signals)
 static void
 stop_server(server *srv)
 {
+	http_stop(srv->http);
 	transport_stop(srv->transport);
 	lastused_stop(srv->lastused);
 	store_close(srv->store);
@@ -503,21 +387,41 @@ stop_server(server *srv)
 	sodium_memzero(&srv->rules, sizeof(srv->rules));
 }
 
+/* The start and stop lines name the libraries' versions in use. */
+static void
+log_versions(const char *event, const server *srv)
+{
+	int major, minor, patch;
+
+	mdb_version(&major, &minor, &patch);
+	log_info(event,
+	    "data=%s version=%s nng=%s lmdb=%d.%d.%d sodium=%s protobuf_c=%s",
+	    srv->cfg.data, ENRTD_VERSION, nng_version(), major, minor, patch,
+	    sodium_version_string(), protobuf_c_version());
+}
+
 int
 main(int argc, char *argv[])
 {
 	static server srv;
+	int status = 0;
 
-	parse_args(argc, argv, &srv.cfg);
-	if (!start_server(&srv)) {
-		stop_server(&srv);
+	load_config(&srv.cfg, argc, argv);
+	if (!start_log(&srv.cfg)) {
+		config_free(&srv.cfg);
 		return 1;
 	}
-	log_info("server_started", "data=%s version=%s", srv.cfg.data,
-	    ENRTD_VERSION);
-
-	wait_for_stop(&srv.signals);
+	if (start_server(&srv)) {
+		log_versions("server_started", &srv);
+		wait_for_stop(&srv.signals);
+	} else {
+		status = 1;
+	}
 	stop_server(&srv);
-	log_info("server_stopped", NULL);
-	return 0;
+	if (status == 0) {
+		log_versions("server_stopped", &srv);
+	}
+	log_close_file();
+	config_free(&srv.cfg);
+	return status;
 }

@@ -17,6 +17,7 @@
 #include "callers.h"
 #include "format.h"
 #include "log.h"
+#include "metrics.h"
 #include "reply.h"
 #include "rpc.h"
 #include "users.h"
@@ -75,6 +76,15 @@ find_operation(Enrt__V1__Request__OpCase op)
 		return NULL;
 	}
 	return &operations[op];
+}
+
+const char *
+rpc_operation_name(unsigned op)
+{
+	if (op == 0) {
+		return "none"; /* not decoded, or naming no operation */
+	}
+	return op < N_OPERATIONS ? operations[op].name : NULL;
 }
 
 static const char *
@@ -320,7 +330,9 @@ audit_target(const Enrt__V1__Request *req)
 /* What the access line says of a request. */
 typedef struct access_line {
 	const char *op;
+	unsigned op_index; /* 0: none, as the metrics count it */
 	char caller[FORMAT_ID_MAX];
+	char token_id[FORMAT_ID_MAX];
 } access_line;
 
 /* Everything between a decoded request and its reply's status. */
@@ -336,6 +348,7 @@ serve(rules *r, const Enrt__V1__Request *req, Enrt__V1__Reply *reply,
 		return e->code;
 	}
 	line->op = op->name;
+	line->op_index = (unsigned)req->op_case;
 	if (rules_authenticate(r, req->credential, &caller, e) != ENRT_OK) {
 		return e->code;
 	}
@@ -353,6 +366,35 @@ serve(rules *r, const Enrt__V1__Request *req, Enrt__V1__Reply *reply,
 	}
 	store_free(caller);
 	return e->code;
+}
+
+/*
+ * The token a request was about, where its id is known: the one issued,
+ * the one revoked by id (only an id of the right form) or the one that
+ * answered active.  "-" otherwise.
+ */
+static void
+note_token(const Enrt__V1__Request *req, const Enrt__V1__Reply *reply,
+    access_line *line)
+{
+	const char *id = NULL;
+	err ignored;
+
+	if (reply->result_case == ENRT__V1__REPLY__RESULT_ISSUE &&
+	    reply->issue->info != NULL) {
+		id = reply->issue->info->id;
+	} else if (reply->result_case == ENRT__V1__REPLY__RESULT_INTROSPECT) {
+		id = reply->introspect->token_id;
+	} else if (req->op_case == ENRT__V1__REQUEST__OP_REVOKE &&
+	           req->revoke->target_case ==
+	               ENRT__V1__REVOKE_REQUEST__TARGET_TOKEN_ID &&
+	           validate_id("id", req->revoke->token_id, "tok_",
+	               &ignored) == ENRT_OK) {
+		id = req->revoke->token_id;
+	}
+	if (id != NULL && id[0] != '\0' && !looks_secret(id)) {
+		snprintf(line->token_id, sizeof(line->token_id), "%s", id);
+	}
 }
 
 static bool
@@ -420,8 +462,8 @@ rpc_handle(
 {
 	Enrt__V1__Reply *reply = reply_alloc(sizeof(*reply));
 	Enrt__V1__Request *req;
-	access_line line = {.op = "-", .caller = "-"};
-	uint64_t started = now_micros();
+	access_line line = {.op = "-", .caller = "-", .token_id = "-"};
+	uint64_t started = now_micros(), micros;
 	err e = {.code = ENRT_OK};
 	bool sent;
 
@@ -429,6 +471,7 @@ rpc_handle(
 	req = decode(in, len, &e);
 	if (req != NULL) {
 		serve(arg, req, reply, &line, &e);
+		note_token(req, reply, &line);
 		wipe_request(req);
 		reply_free(req);
 	}
@@ -439,8 +482,10 @@ rpc_handle(
 	sent = encode(reply, out, out_len);
 	free_reply(reply);
 
-	log_debug("request", "op=%s caller=%s status=%s us=%llu", line.op,
-	    line.caller, enrt_status_name(e.code),
-	    (unsigned long long)(now_micros() - started));
+	micros = now_micros() - started;
+	metrics_request(line.op_index, e.code, micros);
+	log_debug("request", "op=%s caller=%s status=%s us=%llu token_id=%s",
+	    line.op, line.caller, enrt_status_name(e.code),
+	    (unsigned long long)micros, line.token_id);
 	return sent;
 }

@@ -18,4 +18,11 @@
 bool rpc_handle(
     void *arg, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len);
 
+/*
+ * The name of an operation by the number of its request's op case, for
+ * metrics: "none" for 0 (a request that could not be decoded or named
+ * no operation), NULL for a number that names none.
+ */
+const char *rpc_operation_name(unsigned op);
+
 #endif /* ENRT_RPC_H */

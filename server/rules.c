@@ -14,6 +14,7 @@
 #include "audit.h"
 #include "format.h"
 #include "log.h"
+#include "metrics.h"
 #include "reply.h"
 #include "rules.h"
 #include "validate.h"
@@ -57,6 +58,14 @@ static const char *const standing_names[] = {
     [STANDING_OWNER_NOT_ADMIN] = "owner_not_admin",
     [STANDING_OTHER_APP] = "other_app",
 };
+
+#define STANDINGS (sizeof(standing_names) / sizeof(standing_names[0]))
+
+const char *
+rules_cause_name(unsigned cause)
+{
+	return cause < STANDINGS ? standing_names[cause] : NULL;
+}
 
 /* Whether an optional string field was given: absent and "" are alike. */
 static bool
@@ -917,6 +926,9 @@ answer(rules *r, store_txn *t, const actor *a, const char *value,
 
 	if (value != NULL && enrt_token_check(value, strlen(value))) {
 		rc = judge(r, t, a, value, &tok, &app, &s);
+	}
+	if (rc == ENRT_OK) {
+		metrics_answer(s);
 	}
 	if (rc == ENRT_OK && s == STANDING_ACTIVE) {
 		*out = introspection(tok, app);

@@ -59,6 +59,13 @@ enrt_status rules_scan_failed(enrt_status rc, err *e);
 enrt_status rules_load_app(
     store_txn *t, const char *id, store_app **app, err *e);
 
+/*
+ * The name of an Introspect answer's cause by number, for metrics:
+ * "active" for 0, then why a token is inactive ("revoked", "expired",
+ * "unknown", ...); NULL past the last.
+ */
+const char *rules_cause_name(unsigned cause);
+
 void rules_init(
     rules *r, store *s, lastused *lu, const uint8_t key[RULES_KEY_LEN]);
 

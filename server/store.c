@@ -784,6 +784,22 @@ store_close(store *s)
 	free(s);
 }
 
+enrt_status
+store_usage(store *s, uint64_t *used, uint64_t *map_size)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	int rc;
+
+	if ((rc = mdb_env_info(s->env, &info)) != MDB_SUCCESS ||
+	    (rc = mdb_env_stat(s->env, &st)) != MDB_SUCCESS) {
+		return map_rc(rc, "mdb_env_info", "usage");
+	}
+	*used = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+	*map_size = info.me_mapsize;
+	return ENRT_OK;
+}
+
 /* ------------------------------------------------------------------ */
 /* Transactions                                                        */
 

@@ -69,6 +69,12 @@ enrt_status store_open(
 /* Closes the environment.  No transaction may be open.  Accepts NULL. */
 void store_close(store *s);
 
+/*
+ * The bytes of the map in use (pages up to the last one written) and the
+ * map's size, for metrics.  Any thread, at any time.
+ */
+enrt_status store_usage(store *s, uint64_t *used, uint64_t *map_size);
+
 enrt_status store_begin_read(store *s, store_txn **out);
 enrt_status store_begin_write(store *s, store_txn **out);
 

@@ -160,6 +160,24 @@ set_tls_url(server *s)
 	return 0;
 }
 
+static int
+set_http(server *s)
+{
+	int port = server_free_port();
+
+	if (port < 0) {
+		return -1;
+	}
+	snprintf(s->http, sizeof(s->http), "127.0.0.1:%d", port);
+	return 0;
+}
+
+int
+server_add_http(server *s)
+{
+	return set_http(s);
+}
+
 int
 server_add_tcp(server *s, const char *host)
 {
@@ -182,11 +200,13 @@ repick_ports(server *s)
 {
 	bool tcp = s->tcp_url[0] != '\0';
 	bool tls = s->tls_url[0] != '\0';
+	bool http = s->http[0] != '\0';
 
-	if (!tcp && !tls) {
+	if (!tcp && !tls && !http) {
 		return false;
 	}
-	return (!tcp || set_tcp_url(s) == 0) && (!tls || set_tls_url(s) == 0);
+	return (!tcp || set_tcp_url(s) == 0) &&
+	       (!tls || set_tls_url(s) == 0) && (!http || set_http(s) == 0);
 }
 
 int
@@ -249,6 +269,10 @@ make_args(const server *s, args *a)
 		snprintf(a->flush, sizeof(a->flush), "%d", s->flush_interval);
 		a->v[n++] = "--flush-interval";
 		a->v[n++] = a->flush;
+	}
+	if (s->http[0] != '\0') {
+		a->v[n++] = "--http";
+		a->v[n++] = (char *)s->http;
 	}
 	a->v[n++] = "--log-level";
 	a->v[n++] = "debug";

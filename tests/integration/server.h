@@ -41,6 +41,7 @@ typedef struct server {
 	const char *tls_ca; /* what the start-up probe of tls_url trusts */
 	char credential[ENRT_TOKEN_LEN + 1]; /* the admin credential */
 	int flush_interval; /* seconds; 0: the server's default */
+	char http[64];      /* --http HOST:PORT; "" for none */
 	pid_t pid;          /* 0 while not running */
 } server;
 
@@ -65,6 +66,12 @@ int server_add_tcp(server *s, const char *host);
  */
 int server_add_tls(
     server *s, const char *cert, const char *key, const char *ca);
+
+/*
+ * Makes the server also serve /healthz and /metrics (--http) on
+ * 127.0.0.1 at a free port, written to s->http.
+ */
+int server_add_http(server *s);
 
 /*
  * A port on 127.0.0.1 that was free when it was picked (never 7600), or

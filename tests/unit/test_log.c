@@ -257,6 +257,48 @@ lines_from_many_threads_stay_whole(void **state)
 	assert_int_equal(lines, THREADS * LINES_PER_THREAD);
 }
 
+/* A log file takes the lines, appended; standard error gets none. */
+static void
+log_file_takes_the_lines(void **state)
+{
+	char path[] = "/tmp/enrt-logfile-XXXXXX";
+	size_t len = 0;
+	char text[512];
+	err e;
+	FILE *in;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "before\n", 7), 7);
+	close(fd);
+
+	log_set_level(LOG_INFO);
+	assert_int_equal(log_open_file(path, &e), ENRT_OK);
+	log_info("to_file", "n=%d", 1);
+	log_close_file();
+
+	in = fopen(path, "r");
+	assert_non_null(in);
+	len = fread(text, 1, sizeof(text) - 1, in);
+	fclose(in);
+	unlink(path);
+	text[len] = '\0';
+	assert_int_equal(strncmp(text, "before\n", 7), 0);
+	assert_non_null(strstr(text + 7, " info event=to_file n=1\n"));
+}
+
+static void
+log_file_that_cannot_open_is_named(void **state)
+{
+	err e;
+
+	(void)state;
+	assert_int_equal(log_open_file("/nonexistent-dir/enrtd.log", &e),
+	    ENRT_FAILED_PRECONDITION);
+	assert_non_null(strstr(e.message, "/nonexistent-dir/enrtd.log"));
+}
+
 #define TEST(name) \
 	cmocka_unit_test_setup_teardown(name, start_capture, end_capture)
 
@@ -266,6 +308,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(info_is_the_default_level),
 	    cmocka_unit_test(parse_level_takes_the_four_names),
+	    cmocka_unit_test(log_file_takes_the_lines),
+	    cmocka_unit_test(log_file_that_cannot_open_is_named),
 	    TEST(set_level_moves_the_filter),
 	    TEST(line_has_time_level_event_and_fields),
 	    TEST(line_without_fields_ends_after_event),
