@@ -1,18 +1,21 @@
-# A thin front to CMake.  `make run` and `make test` first install, from
-# Debian's packages, whatever the build needs and the machine lacks.
+# A thin front to CMake.  `make run`, `make test` and `make fuzz` first
+# install, from Debian's packages, whatever the build needs and the
+# machine lacks.
 
 BUILD      ?= build
 SAN_BUILD  ?= build/sanitize
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 DATA       ?= enrt-data
+FUZZ_BUILD ?= build/fuzz
+FUZZ_SECONDS ?= 60
 
 DEB_PACKAGES = cmake make gcc pkg-config protobuf-c-compiler \
 	libprotobuf-c-dev libnng-dev liblmdb-dev libsodium-dev \
-	libcmocka-dev libjansson-dev
+	libcmocka-dev libjansson-dev clang libclang-rt-14-dev
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build run test format clean
+.PHONY: all deps build run test fuzz format clean
 
 all: build
 
@@ -43,6 +46,11 @@ test: deps
 	cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DENRT_SANITIZE=ON
 	cmake --build $(SAN_BUILD) -j $(JOBS)
 	cd $(SAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# libFuzzer needs clang: the harnesses get a clang build of their own,
+# and each runs for FUZZ_SECONDS on its corpus, one after the other.
+fuzz: deps
+	bash tests/fuzz/run.sh $(CURDIR) $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
