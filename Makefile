@@ -1,18 +1,22 @@
-# A thin front to CMake.  `make run` and `make test` first install, from
-# Debian's packages, whatever the build needs and the machine lacks.
+# A thin front to CMake.  `make run`, `make test` and `make fuzz` first
+# install, from Debian's packages, whatever the build needs and the
+# machine lacks.
 
 BUILD      ?= build
 SAN_BUILD  ?= build/sanitize
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 DATA       ?= enrt-data
+FUZZ_BUILD ?= build/fuzz
+FUZZ_SECONDS ?= 60
 
 DEB_PACKAGES = cmake make gcc pkg-config protobuf-c-compiler \
 	libprotobuf-c-dev libnng-dev liblmdb-dev libsodium-dev \
-	libcmocka-dev libjansson-dev libinih-dev openssl curl
+	libcmocka-dev libjansson-dev libinih-dev openssl curl \
+	clang libclang-rt-14-dev
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build run test bench format clean
+.PHONY: all deps build run test bench fuzz format clean
 
 all: build
 
@@ -48,6 +52,11 @@ test: deps
 # enrtd, an nng echo server and (when installed) redis, prints one table.
 bench: deps
 	BUILD=$(BUILD) JOBS=$(JOBS) bash bench/run.sh
+
+# libFuzzer needs clang: the harnesses get a clang build of their own,
+# and each runs for FUZZ_SECONDS on its corpus, one after the other.
+fuzz: deps
+	bash tests/fuzz/run.sh $(CURDIR) $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
