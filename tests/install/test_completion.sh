@@ -74,7 +74,7 @@ flags_in() {
 }
 
 check "the first word is a command group"
-expect "enrt " app token
+expect "enrt " app audit caller token user
 expect "enrt to" token
 passes
 
@@ -82,6 +82,8 @@ check "after a group come its commands"
 expect "enrt token " introspect issue list revoke
 expect "enrt app " create list show update
 expect "enrt app s" show
+expect "enrt caller " add list revoke
+expect "enrt user " delete list set
 passes
 
 check "global flags and their values are skipped to find the command"
@@ -100,11 +102,14 @@ expect "enrt token issue --kind " pat sat
 expect "enrt app create --policy A" AdministratorsOnly AuthenticatedUsers
 expect "enrt app update x --max-lifetime u" unlimited
 expect "enrt token issue --expires n" never
+expect "enrt caller add --role " admin introspect portal
 passes
 
 check "a flag's free value is not completed as a command"
 expect "enrt token issue --description "
 expect "enrt app create --name "
+expect "enrt --as "
+expect "enrt --as alice token " introspect issue list revoke
 passes
 
 check "every command of enrt --help is offered"
