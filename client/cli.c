@@ -75,6 +75,8 @@ print_global_help(void)
 	       "--as)\n"
 	       "  --admin                 the person is an administrator "
 	       "(with --as)\n"
+	       "  --version               print enrt's version (also: enrt "
+	       "version)\n"
 	       "  --help                  print this help\n\n"
 	       "Where a command has a flag of the same name (app create "
 	       "--name, user set\n"
@@ -239,12 +241,24 @@ group_help(const char *group)
 	return EXIT_SUCCESS;
 }
 
+static int
+print_version(void)
+{
+	printf("enrt %s\n", ENRT_VERSION);
+	return EXIT_SUCCESS;
+}
+
 /* argv[0] is the group ("app", "token"), argv[1] the command's name. */
 static int
 dispatch(struct cli *cli, int argc, char **argv)
 {
 	if (argc == 0) {
 		return cli_usage_error(cli, "missing command");
+	}
+	if (strcmp(argv[0], "version") == 0) {
+		return argc == 1 ? print_version()
+		                 : cli_usage_error(cli, "version takes no "
+		                                        "arguments");
 	}
 	if (!known_group(argv[0])) {
 		return cli_usage_error(cli, "unknown command %s", argv[0]);
@@ -306,6 +320,7 @@ static const struct option global_options_with_help[] = {
     {"as", required_argument, NULL, GLOBAL_AS},
     {"name", required_argument, NULL, GLOBAL_NAME},
     {"admin", no_argument, NULL, GLOBAL_ADMIN},
+    {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -403,7 +418,7 @@ cli_global_flag(struct cli *cli, int flag, char *value)
 static int
 parse_globals(struct cli *cli, int argc, char **argv)
 {
-	int flag;
+	int flag, at;
 	int rc;
 
 	cli->url = env_or("ENRT_URL", DEFAULT_URL);
@@ -411,10 +426,13 @@ parse_globals(struct cli *cli, int argc, char **argv)
 	    env_or("ENRT_CREDENTIAL_FILE", DEFAULT_CREDENTIAL_FILE);
 	cli->tls_ca = env_or("ENRT_TLS_CA", NULL);
 	opterr = 0;
-	while ((flag = getopt_long(argc, argv, "+:h", global_options_with_help,
-	            NULL)) != -1) {
+	while ((flag = getopt_long(
+	            argc, argv, "+:h", global_options_with_help, &at)) != -1) {
 		if (flag == 'h') {
 			return print_global_help();
+		}
+		if (flag == 'V') {
+			return print_version();
 		}
 		if (flag == ':') {
 			return cli_usage_error(
@@ -423,6 +441,10 @@ parse_globals(struct cli *cli, int argc, char **argv)
 		if (flag == '?') {
 			return cli_usage_error(
 			    cli, "unknown flag %s", argv[optind - 1]);
+		}
+		rc = cli_note_flag(cli, &global_options_with_help[at]);
+		if (rc != CLI_PARSED) {
+			return rc;
 		}
 		if ((rc = cli_global_flag(cli, flag, optarg)) != CLI_PARSED) {
 			return rc;

@@ -35,6 +35,9 @@ struct cli_command {
 	int (*run)(struct cli *cli, int argc, char **argv);
 };
 
+/* How many flags with a value one command line may hold. */
+#define CLI_GIVEN_MAX 64
+
 /* One run of the CLI. */
 struct cli {
 	const char *url;
@@ -48,6 +51,8 @@ struct cli {
 	const char *as_name;
 	bool as_admin;
 	const struct cli_command *command;
+	int given[CLI_GIVEN_MAX]; /* the values of flags given so far */
+	size_t n_given;
 	enrt_client *conn;   /* opened by cli_connect, closed by main */
 	enrt_client *client; /* what calls go through: conn, or its view */
 };
@@ -78,6 +83,13 @@ int cli_audit_list(struct cli *cli, int argc, char **argv);
  */
 #define CLI_GLOBAL_FLAG_BASE 1000
 extern const struct option cli_global_options[];
+
+/*
+ * Refuses a flag with a value given a second time, which would otherwise
+ * silently replace the first, unless the command's usage shows it as
+ * repeatable ("[--app APP_ID]...").  CLI_PARSED or a usage error.
+ */
+int cli_note_flag(struct cli *cli, const struct option *opt);
 
 /* Applies one global flag; CLI_PARSED or a usage error. */
 int cli_global_flag(struct cli *cli, int flag, char *value);

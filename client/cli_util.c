@@ -388,6 +388,44 @@ join_options(struct option *out, const struct option *opts)
 	memset(&out[n], 0, sizeof(out[n]));
 }
 
+/* Whether the usage shows the command's flag as "[--NAME VALUE]...". */
+static bool
+usage_repeats(const char *usage, const char *name)
+{
+	char opening[64];
+	const char *at, *end;
+
+	snprintf(opening, sizeof(opening), "[--%s ", name);
+	if ((at = strstr(usage, opening)) == NULL) {
+		return false;
+	}
+	end = strchr(at, ']');
+	return end != NULL && strncmp(end, "]...", 4) == 0;
+}
+
+int
+cli_note_flag(struct cli *cli, const struct option *opt)
+{
+	if (opt->has_arg == no_argument) {
+		return CLI_PARSED;
+	}
+	if (cli->command != NULL && opt->val < CLI_GLOBAL_FLAG_BASE &&
+	    usage_repeats(cli->command->usage, opt->name)) {
+		return CLI_PARSED;
+	}
+	for (size_t i = 0; i < cli->n_given; i++) {
+		if (cli->given[i] == opt->val) {
+			return cli_usage_error(
+			    cli, "--%s: given more than once", opt->name);
+		}
+	}
+	if (cli->n_given == CLI_GIVEN_MAX) {
+		return cli_usage_error(cli, "too many flags");
+	}
+	cli->given[cli->n_given++] = opt->val;
+	return CLI_PARSED;
+}
+
 /* --name and --admin describe the person of --as. */
 static int
 check_person_flags(struct cli *cli)
@@ -412,13 +450,13 @@ cli_parse_flags(struct cli *cli, int argc, char **argv,
     const struct option *opts, cli_flag_fn on_flag, void *args)
 {
 	struct option all[CLI_OPTIONS_MAX];
-	int flag;
+	int flag, at;
 	int rc;
 
 	join_options(all, opts);
 	optind = 0;
 	opterr = 0;
-	while ((flag = getopt_long(argc, argv, ":h", all, NULL)) != -1) {
+	while ((flag = getopt_long(argc, argv, ":h", all, &at)) != -1) {
 		if (flag == 'h') {
 			return cli_command_help(cli->command);
 		}
@@ -429,6 +467,9 @@ cli_parse_flags(struct cli *cli, int argc, char **argv,
 		if (flag == '?') {
 			return cli_usage_error(
 			    cli, "unknown flag %s", argv[optind - 1]);
+		}
+		if ((rc = cli_note_flag(cli, &all[at])) != CLI_PARSED) {
+			return rc;
 		}
 		rc = flag >= CLI_GLOBAL_FLAG_BASE
 		         ? cli_global_flag(cli, flag, optarg)

@@ -248,6 +248,12 @@ validate_scopes(const char *field, char *const *in, size_t n, size_t max,
 			    ": . _ -",
 			    field, i + 1, VALIDATE_SCOPE_MAX);
 		}
+		if (holds_secret(in[i], strlen(in[i]))) {
+			return err_set(e, ENRT_INVALID_ARGUMENT,
+			    "%s: scope %zu holds a token or credential; "
+			    "scopes are never secret",
+			    field, i + 1);
+		}
 	}
 
 	list = calloc(n == 0 ? 1 : n, sizeof(*list));

@@ -74,7 +74,7 @@ flags_in() {
 }
 
 check "the first word is a command group"
-expect "enrt " app audit caller token user
+expect "enrt " app audit caller token user version
 expect "enrt to" token
 passes
 

@@ -532,6 +532,14 @@ expect_error PERMISSION_DENIED admin \
 	enrt --credential-file portal.credential --as ivy app list
 passes
 
+check "caller add takes --app more than once, as its usage shows"
+expect_exit 0 enrt --json caller add --name "Two apps" --role introspect \
+	--app "$app" --app "$admins"
+json out '
+assert d["app_ids"] == [os.environ["app"], os.environ["admins"]], d
+'
+passes
+
 # ---------------------------------------------------------------------
 check "introspect --batch answers one line per value, in order"
 {
@@ -731,6 +739,24 @@ expect_usage enrt token issue --app "$app" --kind pat --expires yesterday \
 	--scopes a
 expect_usage enrt app create --name x --policy Everyone --system-user u
 expect_usage enrt --timeout soon app list
+expect_usage enrt version now
+passes
+
+check "a flag with a value given twice is refused, not replaced"
+expect_usage enrt token issue --app "$app" --kind pat --kind sat \
+	--expires 1d --scopes a
+grep -q -- "--kind: given more than once" err
+expect_usage enrt token issue --app "$app" --kind pat --expires 1d \
+	--scopes a --scopes b
+expect_usage enrt --url ipc://a token list --url ipc://b
+expect_usage enrt --timeout 5 --timeout 6 app list
+passes
+
+check "enrt version and --version print the version"
+expect_exit 0 enrt version
+grep -Eqx 'enrt [0-9]+\.[0-9]+\.[0-9]+' out
+expect_exit 0 enrt --version
+grep -Eqx 'enrt [0-9]+\.[0-9]+\.[0-9]+' out
 passes
 
 check "a credential the server never issued is UNAUTHENTICATED"

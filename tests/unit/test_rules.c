@@ -512,6 +512,14 @@ assert_no_secret_in_description_or_owner(fixture *f, issue_args *args)
 	assert_status(issue(f, args, &reply), ENRT_INVALID_ARGUMENT, &f->e);
 	assert_non_null(strstr(f->e.message, "owner"));
 	args->owner = NULL;
+
+	/* A token is made of characters a scope may hold. */
+	args->n_scopes = 1;
+	args->scopes[0] = value;
+	assert_status(issue(f, args, &reply), ENRT_INVALID_ARGUMENT, &f->e);
+	assert_non_null(strstr(f->e.message, "scopes: scope 1 holds a token"));
+	assert_null(strstr(f->e.message, value));
+	args->n_scopes = 0;
 	free(value);
 }
 
