@@ -451,10 +451,51 @@ is_loopback_url(const char *url)
 	return loopback;
 }
 
+/*
+ * A tcp:// or tls+tcp:// URL names one port from 1 to 65535 and nothing
+ * after it: without a port nng would listen on one of its choosing, which
+ * no client knows, and a path it would refuse only after the data
+ * directory was made.
+ */
+static enrt_status
+check_address(const char *url, err *e)
+{
+	nng_url *u;
+	char *end;
+	unsigned long port = 0;
+	bool has_path = false;
+
+	if (nng_url_parse(&u, url) == 0) {
+		errno = 0;
+		port = strtoul(u->u_port, &end, 10);
+		if (errno != 0 || u->u_port[0] == '\0' || *end != '\0') {
+			port = 0;
+		}
+		has_path = u->u_path[0] != '\0' && strcmp(u->u_path, "/") != 0;
+		nng_url_free(u);
+	}
+	if (port == 0 || port > 65535) {
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "listen %s: needs HOST:PORT with a port from 1 to 65535",
+		    url);
+	}
+	if (has_path) {
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "listen %s: nothing may follow HOST:PORT", url);
+	}
+	return ENRT_OK;
+}
+
 static enrt_status
 check_url(const transport_options *o, const char *url, err *e)
 {
-	switch (kind_of(url)) {
+	url_kind kind = kind_of(url);
+
+	if ((kind == URL_TCP || kind == URL_TLS) &&
+	    check_address(url, e) != ENRT_OK) {
+		return e->code;
+	}
+	switch (kind) {
 	case URL_IPC:
 		return ENRT_OK;
 	case URL_TCP:

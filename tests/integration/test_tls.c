@@ -598,6 +598,29 @@ enrtd_refuses_plain_tcp_beyond_loopback(void **state)
 	}
 }
 
+/* A URL no client could reach, or one nng would refuse late. */
+static void
+enrtd_refuses_tcp_urls_without_one_port_or_with_a_path(void **state)
+{
+	fixture *f = *state;
+	const char *const urls[] = {"tcp://127.0.0.1",
+	    "tcp://127.0.0.1:", "tcp://127.0.0.1:0", "tcp://127.0.0.1:65536",
+	    "tcp://127.0.0.1:7x", "tls+tcp://127.0.0.1"};
+	char url[64];
+	char *err;
+
+	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		err = refused_start(f, urls[i], NULL);
+		assert_contains(err, urls[i]);
+		assert_contains(err, "a port from 1 to 65535");
+		free(err);
+	}
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d/x", server_free_port());
+	err = refused_start(f, url, NULL);
+	assert_contains(err, "nothing may follow HOST:PORT");
+	free(err);
+}
+
 static void
 enrtd_refuses_tls_without_certificate(void **state)
 {
@@ -798,6 +821,8 @@ main(void)
 	    cmocka_unit_test(unloadable_ca_file_is_refused_by_name),
 	    cmocka_unit_test(tls_fields_with_a_plain_url_are_refused),
 	    cmocka_unit_test(enrtd_refuses_plain_tcp_beyond_loopback),
+	    cmocka_unit_test(
+	        enrtd_refuses_tcp_urls_without_one_port_or_with_a_path),
 	    cmocka_unit_test(enrtd_refuses_tls_without_certificate),
 	    cmocka_unit_test(enrtd_names_the_tls_file_it_cannot_load),
 	    cmocka_unit_test(enrtd_serves_plain_tcp_on_loopback),
