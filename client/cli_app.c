@@ -41,11 +41,11 @@ lifetime_flag(struct cli *cli, enrt_app_params *p, const char *text)
 		p->unlimited_lifetime = true;
 		return CLI_PARSED;
 	}
+	/* The server holds the number to its own limit and names it. */
 	if (!cli_parse_number(text, 1, UINT32_MAX, &days)) {
 		return cli_usage_error(cli,
-		    "--max-lifetime: expected a whole number of days from 1 "
-		    "to %lu, or unlimited",
-		    (unsigned long)UINT32_MAX);
+		    "--max-lifetime: expected a whole number of days, or "
+		    "unlimited");
 	}
 	p->unlimited_lifetime = false;
 	p->max_lifetime_days = (uint32_t)days;
