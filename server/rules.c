@@ -80,6 +80,8 @@ rules_init(rules *r, store *s, lastused *lu, const uint8_t key[RULES_KEY_LEN])
 	r->store = s;
 	r->lastused = lu;
 	memcpy(r->key, key, RULES_KEY_LEN);
+	r->data_dir = NULL;
+	r->backup_dir = NULL;
 }
 
 void
@@ -313,8 +315,9 @@ rules_commit(store_txn *t, err *e)
 	}
 	rc = store_commit(t);
 	if (rc == ENRT_RESOURCE_EXHAUSTED) {
-		return err_set(
-		    e, rc, "the store is full; nothing was written");
+		return err_set(e, rc,
+		    "the store is full; nothing was written; restart enrtd "
+		    "with a larger map-size");
 	}
 	if (rc != ENRT_OK) {
 		return err_set(e, rc,
