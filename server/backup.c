@@ -398,27 +398,19 @@ static enrt_status
 copy_bytes(int in, int out, const char *src, const char *dst, err *e)
 {
 	char buf[COPY_CHUNK];
-	ssize_t n, w;
+	enrt_status rc = ENRT_OK;
+	ssize_t n;
 
-	while ((n = read(in, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n < 0) {
+	while (rc == ENRT_OK && (n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno != EINTR) {
 			return err_set(e, ENRT_INTERNAL, "%s: cannot read: %s",
 			    src, strerror(errno));
 		}
-		for (ssize_t done = 0; done < n; done += w) {
-			w = write(out, buf + done, (size_t)(n - done));
-			if (w < 0 && errno != EINTR) {
-				return err_set(e, ENRT_INTERNAL,
-				    "%s: cannot write: %s", dst,
-				    strerror(errno));
-			}
-			w = w < 0 ? 0 : w;
+		if (n > 0) {
+			rc = datadir_write_all(out, buf, (size_t)n, dst, e);
 		}
 	}
-	return ENRT_OK;
+	return rc;
 }
 
 static enrt_status

@@ -159,8 +159,9 @@ datadir_prepare(const char *dir, err *e)
 	return make_dir(path, e);
 }
 
-static enrt_status
-write_all(int fd, const void *data, size_t len, const char *path, err *e)
+enrt_status
+datadir_write_all(
+    int fd, const void *data, size_t len, const char *path, err *e)
 {
 	const char *p = data;
 	ssize_t n;
@@ -193,7 +194,7 @@ write_temp(const char *temp, const void *data, size_t len, err *e)
 		    strerror(errno));
 	}
 
-	st = write_all(fd, data, len, temp, e);
+	st = datadir_write_all(fd, data, len, temp, e);
 	if (st == ENRT_OK && fsync(fd) != 0) {
 		st = err_set(e, ENRT_INTERNAL, "%s: cannot fsync: %s", temp,
 		    strerror(errno));
@@ -315,6 +316,19 @@ create_key(const char *dir, const char *path, err *e)
 	return st;
 }
 
+enrt_status
+datadir_read_key(const char *dir, uint8_t key[DATADIR_KEY_LEN], err *e)
+{
+	char path[DATADIR_PATH_MAX];
+	enrt_status st;
+
+	st = datadir_path(dir, KEY_NAME, path, e);
+	if (st != ENRT_OK) {
+		return st;
+	}
+	return read_key(path, key, e);
+}
+
 /*
  * A key created here is read back from disk like any other, so the
  * caller always gets the bytes that later starts will read.  Losing a
@@ -326,31 +340,16 @@ datadir_load_key(const char *dir, uint8_t key[DATADIR_KEY_LEN], err *e)
 	char path[DATADIR_PATH_MAX];
 	enrt_status st;
 
-	st = datadir_path(dir, KEY_NAME, path, e);
-	if (st != ENRT_OK) {
-		return st;
-	}
-
-	st = read_key(path, key, e);
+	st = datadir_read_key(dir, key, e);
 	if (st != ENRT_NOT_FOUND) {
 		return st;
 	}
 
-	st = create_key(dir, path, e);
-	if (st != ENRT_OK && st != ENRT_ALREADY_EXISTS) {
+	if ((st = datadir_path(dir, KEY_NAME, path, e)) != ENRT_OK) {
 		return st;
 	}
-	return read_key(path, key, e);
-}
-
-enrt_status
-datadir_read_key(const char *dir, uint8_t key[DATADIR_KEY_LEN], err *e)
-{
-	char path[DATADIR_PATH_MAX];
-	enrt_status st;
-
-	st = datadir_path(dir, KEY_NAME, path, e);
-	if (st != ENRT_OK) {
+	st = create_key(dir, path, e);
+	if (st != ENRT_OK && st != ENRT_ALREADY_EXISTS) {
 		return st;
 	}
 	return read_key(path, key, e);

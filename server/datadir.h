@@ -71,6 +71,10 @@ enrt_status datadir_make_dir(const char *path, err *e);
 enrt_status datadir_copy_file(
     const char *from, const char *to, const char *name, err *e);
 
+/* Writes all len bytes to fd, retrying short writes; path names it. */
+enrt_status datadir_write_all(
+    int fd, const void *data, size_t len, const char *path, err *e);
+
 /* Makes the entries of the directory path durable (fsync). */
 enrt_status datadir_sync(const char *path, err *e);
 

@@ -4,8 +4,10 @@
  * the data directory's lock.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -100,14 +102,20 @@ stop(fixture *f)
 	assert_int_equal(server_stop(&f->srv), 0);
 }
 
+static void
+teardown_copy(fixture *f)
+{
+	enrt_client_close(f->admin);
+	server_destroy(&f->srv);
+	free(f->app);
+}
+
 static int
 teardown(void **state)
 {
 	fixture *f = *state;
 
-	enrt_client_close(f->admin);
-	server_destroy(&f->srv);
-	free(f->app);
+	teardown_copy(f);
 	free(f);
 	return 0;
 }
@@ -264,9 +272,16 @@ a_full_map_refuses_issue_and_keeps_reads_until_a_bigger_map(void **state)
 	assert_non_null(strstr(e.message, "map-size"));
 	assert_non_null(strstr(e.message, "nothing was written"));
 	assert_true(l.n > 10);
+	print_message("%zu Issues filled a 1 MiB map\n", l.n);
+
+	/* Any other write is refused whole, or done whole.  The first
+	 * token is its target; the checks below look at the others. */
+	rc = enrt_revoke_id(f->admin, l.ids[0], &e);
+	assert_true(rc == ENRT_OK || rc == ENRT_RESOURCE_EXHAUSTED);
+	assert_int_equal(active(f, l.values[0]), rc != ENRT_OK);
 
 	/* Reads go on, and show exactly what was acknowledged. */
-	assert_true(active(f, l.values[0]));
+	assert_true(active(f, l.values[1]));
 	assert_true(active(f, l.values[l.n - 1]));
 	assert_int_equal(listed(f, NULL, &found), l.n);
 	assert_int_equal(events(f, "issue", NULL), l.n);
@@ -277,7 +292,7 @@ a_full_map_refuses_issue_and_keeps_reads_until_a_bigger_map(void **state)
 	start(f);
 	assert_int_equal(listed(f, l.ids[l.n - 1], &found), l.n);
 	assert_true(found);
-	assert_true(active(f, l.values[0]));
+	assert_true(active(f, l.values[1]));
 	assert_true(active(f, l.values[l.n - 1]));
 	assert_status(issue(f, now() + 30 * DAY, &l, &e), ENRT_OK, &e);
 	assert_true(active(f, l.values[l.n - 1]));
@@ -356,6 +371,94 @@ backup_is_refused_without_a_backup_dir_and_for_non_admins(void **state)
 	enrt_client_close(c);
 	enrt_caller_added_free(portal);
 	stop(f);
+}
+
+/* Issues tokens one after another until told to stop. */
+typedef struct load {
+	fixture *f;
+	issued_list l; /* the thread's own until joined */
+	atomic_size_t acked;
+	atomic_bool stop;
+	enrt_status failed; /* ENRT_OK while every Issue succeeds */
+} load;
+
+static void *
+issue_until_stopped(void *arg)
+{
+	load *ld = arg;
+	enrt_error e;
+
+	while (!atomic_load(&ld->stop) && ld->failed == ENRT_OK) {
+		ld->failed = issue(ld->f, now() + 30 * DAY, &ld->l, &e);
+		atomic_store(&ld->acked, ld->l.n);
+	}
+	return NULL;
+}
+
+static void
+wait_for_acks(load *ld, size_t n)
+{
+	for (long waited = 0; atomic_load(&ld->acked) < n; waited += 5) {
+		assert_true(waited < WAIT_MS);
+		sleep_ms(5);
+	}
+}
+
+/* A server on a copy of path, restored by enrtd restore. */
+static void
+start_restored(fixture *copy, const char *app, const char *path)
+{
+	char cmd[SERVER_PATH_MAX * 4];
+
+	assert_int_equal(server_init(&copy->srv, false, 0), 0);
+	snprintf(cmd, sizeof(cmd),
+	    "'%s/enrtd' restore --data '%s' '%s' >/dev/null",
+	    getenv("ENRT_BIN_DIR"), copy->srv.data, path);
+	assert_int_equal(system(cmd), 0);
+	copy->app = strdup(app);
+	start(copy);
+}
+
+static void
+a_backup_taken_under_load_holds_what_was_acknowledged_before_it(void **state)
+{
+	fixture *f = *state, copy = {0};
+	const char *flags[] = {"--backup-dir", f->backups, NULL};
+	load ld = {.f = f};
+	enrt_backup_info *info = NULL;
+	size_t before, after, n;
+	pthread_t thread;
+	enrt_error e;
+	bool found;
+
+	memcpy(f->srv.extra, flags, sizeof(flags));
+	start(f);
+	assert_int_equal(
+	    pthread_create(&thread, NULL, issue_until_stopped, &ld), 0);
+	wait_for_acks(&ld, 20);
+	before = atomic_load(&ld.acked);
+	assert_status(enrt_backup(f->admin, &info, &e), ENRT_OK, &e);
+	after = atomic_load(&ld.acked);
+	wait_for_acks(&ld, after + 20);
+	atomic_store(&ld.stop, true);
+	assert_int_equal(pthread_join(thread, NULL), 0);
+	assert_status(ld.failed, ENRT_OK, &e);
+	stop(f);
+
+	/* Everything acknowledged before the backup began is in it; what
+	 * is in it came with its audit event, from one snapshot. */
+	start_restored(&copy, f->app, info->path);
+	n = listed(&copy, ld.l.ids[before - 1], &found);
+	assert_true(found);
+	assert_true(n >= before && n <= after + 1);
+	assert_int_equal(events(&copy, "issue", NULL), n);
+	assert_true(active(&copy, ld.l.values[0]));
+	assert_true(active(&copy, ld.l.values[n - 1]));
+	assert_false(active(&copy, ld.l.values[ld.l.n - 1]));
+	stop(&copy);
+	teardown_copy(&copy);
+	enrt_backup_info_free(info);
+	issued_free(&ld.l);
 }
 
 /* ------------------------------------------------------------------ */
@@ -440,6 +543,7 @@ main(void)
 	    T(a_full_map_refuses_issue_and_keeps_reads_until_a_bigger_map),
 	    T(backup_writes_a_new_directory_in_the_backup_dir),
 	    T(backup_is_refused_without_a_backup_dir_and_for_non_admins),
+	    T(a_backup_taken_under_load_holds_what_was_acknowledged_before_it),
 	    T(a_revoked_token_is_purged_and_its_audit_events_stay),
 	    T(a_second_server_on_the_same_directory_is_refused),
 	};
