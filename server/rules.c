@@ -534,6 +534,15 @@ rules_sync_person(rules *r, const actor *a, err *e)
 	} else {
 		rc = write_person(r, a, &enabled, e);
 	}
+
+	/* Only the time last seen is stale: a full map must not stop the
+	 * person's reads for it. */
+	if (rc == ENRT_RESOURCE_EXHAUSTED && user != NULL &&
+	    person_is_current(user, p, user->last_seen_at)) {
+		enabled = user->enabled;
+		rc = e->code = ENRT_OK;
+		e->message[0] = '\0';
+	}
 	store_free(user);
 	if (rc == ENRT_OK && !enabled) {
 		return err_set(e, ENRT_PERMISSION_DENIED,

@@ -213,7 +213,8 @@ map_full(store_txn *t)
 	unsigned long long mib = 0;
 
 	if (mdb_env_info(t->s->env, &info) == MDB_SUCCESS) {
-		mib = (unsigned long long)info.me_mapsize >> 20;
+		mib = ((unsigned long long)info.me_mapsize + (1u << 20) - 1) >>
+		      20;
 	}
 	return fail(t, ENRT_RESOURCE_EXHAUSTED,
 	    "store: the database is full (map-size %llu MiB); nothing was "
