@@ -758,15 +758,15 @@ config_usage(FILE *f)
 	    "                          and Backup is refused)\n"
 	    "  --help                  show this help\n"
 	    "  --version               show the version\n"
-	    "Commands, instead of serving:\n"
+	    "Each setting is also ENRTD_NAME in the environment and NAME in "
+	    "the [enrtd]\nsection of the --config file; flags win over the "
+	    "environment, which wins\nover the file.\n"
+	    "\nCommands, instead of serving:\n"
 	    "  enrtd backup [--data DIR] OUT\n"
 	    "                          write a hot, compacted copy of DIR "
 	    "into OUT\n"
 	    "  enrtd restore [--data DIR] [--replace] BACKUP\n"
-	    "                          put BACKUP in place of DIR's store\n"
-	    "Each setting is also ENRTD_NAME in the environment and NAME in "
-	    "the [enrtd]\nsection of the --config file; flags win over the "
-	    "environment, which wins\nover the file.\n",
+	    "                          put BACKUP in place of DIR's store\n",
 	    CONFIG_DEFAULT_DATA, CONFIG_SOCKET_NAME, CONFIG_DEFAULT_TCP);
 }
 
