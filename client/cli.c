@@ -199,6 +199,10 @@ static const struct cli_command commands[] = {
         "                              or 30d, 12h, 45m ago\n"
         "  --limit N                   print at most N events\n",
         cli_audit_list},
+    {"backup", "create", "",
+        "Have enrtd write a hot backup into its backup-dir; print its "
+        "path",
+        "", cli_backup_create},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -73,6 +73,7 @@ int cli_user_list(struct cli *cli, int argc, char **argv);
 int cli_user_set(struct cli *cli, int argc, char **argv);
 int cli_user_delete(struct cli *cli, int argc, char **argv);
 int cli_audit_list(struct cli *cli, int argc, char **argv);
+int cli_backup_create(struct cli *cli, int argc, char **argv);
 
 /*
  * The global flags (--url, --credential-file, --json, --timeout,

@@ -527,3 +527,26 @@ cli_audit_list(struct cli *cli, int argc, char **argv)
 	free_pages(&p, free_audit_page);
 	return rc;
 }
+
+/* ------------------------------------------------------------------ */
+/* Backup                                                              */
+
+int
+cli_backup_create(struct cli *cli, int argc, char **argv)
+{
+	enrt_backup_info *info = NULL;
+	enrt_error err;
+	int rc;
+
+	rc = parse_and_connect(
+	    cli, argc, argv, cli_help_only_options, cli_no_flags, NULL, 0, "");
+	if (rc != CLI_PARSED) {
+		return rc;
+	}
+	if (enrt_backup(cli->client, &info, &err) != ENRT_OK) {
+		return cli_status_error(&err);
+	}
+	rc = cli_printed(cli_print_backup(info, cli->json));
+	enrt_backup_info_free(info);
+	return rc;
+}

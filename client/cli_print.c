@@ -726,6 +726,18 @@ cli_print_user_deleted(const char *id, uint32_t revoked, bool json)
 	           revoked == 1 ? "" : "s") >= 0;
 }
 
+bool
+cli_print_backup(const enrt_backup_info *info, bool json)
+{
+	if (json) {
+		return print_json(json_pack("{s:o, s:o, s:I, s:o}", "name",
+		    json_text(info->name), "path", json_text(info->path),
+		    "bytes", (json_int_t)info->bytes, "created_at",
+		    json_time(true, info->created_at)));
+	}
+	return printf("%s\n", or_dash(info->path)) >= 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Audit                                                               */
 

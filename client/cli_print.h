@@ -72,6 +72,9 @@ bool cli_print_users(const enrt_user *const *users, size_t n, bool json);
 bool cli_print_user_deleted(const char *id, uint32_t revoked, bool json);
 
 /* Audit events as a table, or one array of event objects. */
+/* Where a backup went: its path on the server's machine. */
+bool cli_print_backup(const enrt_backup_info *info, bool json);
+
 bool cli_print_events(
     const enrt_audit_event *const *events, size_t n, bool json);
 

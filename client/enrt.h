@@ -509,6 +509,28 @@ enrt_status enrt_audit_list(enrt_client *client, bool has_since, int64_t since,
     enrt_error *err);
 void enrt_audit_page_free(enrt_audit_page *page);
 
+/* ------------------------------------------------------------------ */
+/* Backup (administrators)                                             */
+
+/* Where the server wrote a backup. */
+typedef struct enrt_backup_info {
+	char *name;         /* the new directory, inside its backup-dir */
+	char *path;         /* that directory on the server's machine */
+	uint64_t bytes;     /* of the store's copy */
+	int64_t created_at; /* when the server made it */
+} enrt_backup_info;
+
+/*
+ * Has the server write a hot, compacted backup of its data directory
+ * (the store, the digest key and the first admin's credential file)
+ * into a new directory of its backup-dir, which it names; a caller
+ * names no path.  ENRT_FAILED_PRECONDITION when the server has no
+ * backup-dir.  Free *info with enrt_backup_info_free.
+ */
+enrt_status enrt_backup(
+    enrt_client *client, enrt_backup_info **info, enrt_error *err);
+void enrt_backup_info_free(enrt_backup_info *info);
+
 #ifdef __cplusplus
 }
 #endif

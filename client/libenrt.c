@@ -2276,3 +2276,58 @@ enrt_audit_page_free(enrt_audit_page *page)
 	free(page->next_cursor);
 	free(page);
 }
+
+/* ------------------------------------------------------------------ */
+/* Backup                                                              */
+
+void
+enrt_backup_info_free(enrt_backup_info *info)
+{
+	if (info == NULL) {
+		return;
+	}
+	free(info->name);
+	free(info->path);
+	free(info);
+}
+
+static enrt_status
+copy_backup(
+    const Enrt__V1__BackupReply *in, enrt_backup_info **out, enrt_error *err)
+{
+	enrt_backup_info *info = calloc(1, sizeof(*info));
+
+	if (info == NULL || !copy_string(&info->name, in->name) ||
+	    !copy_string(&info->path, in->path)) {
+		enrt_backup_info_free(info);
+		return no_memory(err);
+	}
+	info->bytes = in->bytes;
+	info->created_at = in->created_at;
+	*out = info;
+	return succeed(err);
+}
+
+enrt_status
+enrt_backup(enrt_client *client, enrt_backup_info **info, enrt_error *err)
+{
+	pb_request req = ENRT__V1__REQUEST__INIT;
+	Enrt__V1__BackupRequest op = ENRT__V1__BACKUP_REQUEST__INIT;
+	pb_reply *reply;
+	enrt_status status;
+
+	if (client == NULL || info == NULL) {
+		return null_argument(err, "enrt_backup", "client, info");
+	}
+	*info = NULL;
+
+	req.op_case = ENRT__V1__REQUEST__OP_BACKUP;
+	req.backup = &op;
+	status =
+	    call(client, &req, ENRT__V1__REPLY__RESULT_BACKUP, &reply, err);
+	if (status == ENRT_OK) {
+		status = copy_backup(reply->backup, info, err);
+	}
+	free_reply(reply);
+	return status;
+}

@@ -74,6 +74,11 @@ static const setting settings[CONFIG_SETTINGS] = {
     [CONFIG_HTTP] = {"http", "ENRTD_HTTP", KIND_HOSTPORT, 0, 0,
         "must be HOST:PORT (an IPv6 address in brackets), PORT from 1 "
         "to 65535"},
+    [CONFIG_RETENTION_DAYS] = {"retention-days", "ENRTD_RETENTION_DAYS",
+        KIND_NUMBER, 0, 36500,
+        "must be a whole number of days from 0 to 36500"},
+    [CONFIG_BACKUP_DIR] = {"backup-dir", "ENRTD_BACKUP_DIR", KIND_TEXT, 0, 0,
+        "must not be empty"},
 };
 
 static const struct option options[] = {
@@ -89,6 +94,9 @@ static const struct option options[] = {
     {"tls-key", required_argument, NULL, OPT_SETTING + CONFIG_TLS_KEY},
     {"insecure-tcp", no_argument, NULL, OPT_SETTING + CONFIG_INSECURE_TCP},
     {"http", required_argument, NULL, OPT_SETTING + CONFIG_HTTP},
+    {"retention-days", required_argument, NULL,
+        OPT_SETTING + CONFIG_RETENTION_DAYS},
+    {"backup-dir", required_argument, NULL, OPT_SETTING + CONFIG_BACKUP_DIR},
     {"config", required_argument, NULL, OPT_CONFIG},
     {"print-config", no_argument, NULL, OPT_PRINT},
     {"help", no_argument, NULL, 'h'},
@@ -119,6 +127,8 @@ text_field(config *cfg, config_setting id)
 		return &cfg->tls_key;
 	case CONFIG_HTTP:
 		return &cfg->http;
+	case CONFIG_BACKUP_DIR:
+		return &cfg->backup_dir;
 	default:
 		return NULL;
 	}
@@ -132,6 +142,8 @@ number_field(config *cfg, config_setting id)
 		return &cfg->flush_s;
 	case CONFIG_MAP_SIZE:
 		return &cfg->map_mib;
+	case CONFIG_RETENTION_DAYS:
+		return &cfg->retention_days;
 	default:
 		return &cfg->contexts;
 	}
@@ -576,6 +588,7 @@ set_defaults(config *cfg, err *e)
 	cfg->flush_s = 60;
 	cfg->map_mib = 1024;
 	cfg->contexts = 64;
+	cfg->retention_days = 30;
 	if ((cfg->data = strdup(CONFIG_DEFAULT_DATA)) == NULL) {
 		return err_set(e, ENRT_RESOURCE_EXHAUSTED, "out of memory");
 	}
@@ -737,11 +750,23 @@ config_usage(FILE *f)
 	    "network in clear)\n"
 	    "  --http HOST:PORT        serve /healthz and /metrics over HTTP "
 	    "(default: off)\n"
+	    "  --retention-days DAYS   keep expired and revoked tokens this "
+	    "long, 0 to 36500\n"
+	    "                          (default 30), then purge them\n"
+	    "  --backup-dir DIR        where the Backup operation writes "
+	    "(default: none,\n"
+	    "                          and Backup is refused)\n"
 	    "  --help                  show this help\n"
 	    "  --version               show the version\n"
 	    "Each setting is also ENRTD_NAME in the environment and NAME in "
 	    "the [enrtd]\nsection of the --config file; flags win over the "
-	    "environment, which wins\nover the file.\n",
+	    "environment, which wins\nover the file.\n"
+	    "\nCommands, instead of serving:\n"
+	    "  enrtd backup [--data DIR] OUT\n"
+	    "                          write a hot, compacted copy of DIR "
+	    "into OUT\n"
+	    "  enrtd restore [--data DIR] [--replace] BACKUP\n"
+	    "                          put BACKUP in place of DIR's store\n",
 	    CONFIG_DEFAULT_DATA, CONFIG_SOCKET_NAME, CONFIG_DEFAULT_TCP);
 }
 
@@ -757,6 +782,7 @@ config_free(config *cfg)
 	free(cfg->tls_cert);
 	free(cfg->tls_key);
 	free(cfg->http);
+	free(cfg->backup_dir);
 	free(cfg->file);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -54,6 +54,8 @@ typedef enum config_setting {
 	CONFIG_TLS_KEY,
 	CONFIG_INSECURE_TCP,
 	CONFIG_HTTP,
+	CONFIG_RETENTION_DAYS,
+	CONFIG_BACKUP_DIR,
 	CONFIG_SETTINGS, /* how many */
 } config_setting;
 
@@ -79,7 +81,9 @@ typedef struct config {
 	char *tls_key;
 	bool insecure_tcp;
 	char *http; /* HOST:PORT of /healthz and /metrics; NULL: none */
-	char *file; /* the INI file read, or NULL */
+	unsigned long retention_days; /* before expired, revoked tokens go */
+	char *backup_dir; /* where Backup writes; NULL: Backup is refused */
+	char *file;       /* the INI file read, or NULL */
 	config_action action;
 	config_source source[CONFIG_SETTINGS];
 } config;

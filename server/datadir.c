@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,9 +23,11 @@
 #include "datadir.h"
 #include "format.h"
 
-#define KEY_NAME        "digest.key"
-#define CREDENTIAL_NAME "admin.credential"
-#define STORE_NAME      "store"
+#define KEY_NAME        DATADIR_KEY_NAME
+#define CREDENTIAL_NAME DATADIR_CREDENTIAL
+#define STORE_NAME      DATADIR_STORE
+#define LOCK_NAME       "enrtd.lock"
+#define COPY_MAX        4096
 #define TEMP_MAX        (DATADIR_PATH_MAX + FORMAT_ID_MAX + 8)
 
 enrt_status
@@ -96,6 +99,18 @@ sync_parent(const char *path, err *e)
 	return sync_dir(parent, e);
 }
 
+enrt_status
+datadir_sync(const char *path, err *e)
+{
+	return sync_dir(path, e);
+}
+
+enrt_status
+datadir_sync_parent(const char *path, err *e)
+{
+	return sync_parent(path, e);
+}
+
 static enrt_status
 make_dir(const char *path, err *e)
 {
@@ -121,6 +136,12 @@ make_dir(const char *path, err *e)
 }
 
 enrt_status
+datadir_make_dir(const char *path, err *e)
+{
+	return make_dir(path, e);
+}
+
+enrt_status
 datadir_prepare(const char *dir, err *e)
 {
 	char path[DATADIR_PATH_MAX];
@@ -138,8 +159,9 @@ datadir_prepare(const char *dir, err *e)
 	return make_dir(path, e);
 }
 
-static enrt_status
-write_all(int fd, const void *data, size_t len, const char *path, err *e)
+enrt_status
+datadir_write_all(
+    int fd, const void *data, size_t len, const char *path, err *e)
 {
 	const char *p = data;
 	ssize_t n;
@@ -172,7 +194,7 @@ write_temp(const char *temp, const void *data, size_t len, err *e)
 		    strerror(errno));
 	}
 
-	st = write_all(fd, data, len, temp, e);
+	st = datadir_write_all(fd, data, len, temp, e);
 	if (st == ENRT_OK && fsync(fd) != 0) {
 		st = err_set(e, ENRT_INTERNAL, "%s: cannot fsync: %s", temp,
 		    strerror(errno));
@@ -294,6 +316,19 @@ create_key(const char *dir, const char *path, err *e)
 	return st;
 }
 
+enrt_status
+datadir_read_key(const char *dir, uint8_t key[DATADIR_KEY_LEN], err *e)
+{
+	char path[DATADIR_PATH_MAX];
+	enrt_status st;
+
+	st = datadir_path(dir, KEY_NAME, path, e);
+	if (st != ENRT_OK) {
+		return st;
+	}
+	return read_key(path, key, e);
+}
+
 /*
  * A key created here is read back from disk like any other, so the
  * caller always gets the bytes that later starts will read.  Losing a
@@ -305,21 +340,108 @@ datadir_load_key(const char *dir, uint8_t key[DATADIR_KEY_LEN], err *e)
 	char path[DATADIR_PATH_MAX];
 	enrt_status st;
 
-	st = datadir_path(dir, KEY_NAME, path, e);
-	if (st != ENRT_OK) {
-		return st;
-	}
-
-	st = read_key(path, key, e);
+	st = datadir_read_key(dir, key, e);
 	if (st != ENRT_NOT_FOUND) {
 		return st;
 	}
 
+	if ((st = datadir_path(dir, KEY_NAME, path, e)) != ENRT_OK) {
+		return st;
+	}
 	st = create_key(dir, path, e);
 	if (st != ENRT_OK && st != ENRT_ALREADY_EXISTS) {
 		return st;
 	}
 	return read_key(path, key, e);
+}
+
+/*
+ * flock, not fcntl: the lock belongs to the open file, so no other
+ * thread's close of the same file can drop it.
+ */
+enrt_status
+datadir_lock(const char *dir, int *fd, err *e)
+{
+	char path[DATADIR_PATH_MAX];
+	enrt_status st;
+
+	*fd = -1;
+	if ((st = datadir_path(dir, LOCK_NAME, path, e)) != ENRT_OK) {
+		return st;
+	}
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*fd < 0) {
+		return err_set(e, ENRT_INTERNAL, "%s: cannot open: %s", path,
+		    strerror(errno));
+	}
+	if (flock(*fd, LOCK_EX | LOCK_NB) == 0) {
+		return ENRT_OK;
+	}
+
+	st = errno == EWOULDBLOCK ? ENRT_FAILED_PRECONDITION : ENRT_INTERNAL;
+	err_set(e, st, "%s: %s", dir,
+	    st == ENRT_FAILED_PRECONDITION
+	        ? "another enrtd (or enrtd restore) is using this data "
+	          "directory"
+	        : strerror(errno));
+	close(*fd);
+	*fd = -1;
+	return st;
+}
+
+void
+datadir_unlock(int fd)
+{
+	if (fd >= 0) {
+		close(fd);
+	}
+}
+
+/* Reads the small regular file at path into buf; *len its size. */
+static enrt_status
+read_small(const char *path, uint8_t *buf, size_t *len, err *e)
+{
+	struct stat st;
+	enrt_status rc;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		return err_set(e,
+		    errno == ENOENT ? ENRT_NOT_FOUND : ENRT_INTERNAL,
+		    "%s: cannot open: %s", path, strerror(errno));
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size > COPY_MAX) {
+		close(fd);
+		return err_set(e, ENRT_FAILED_PRECONDITION,
+		    "%s: must be a regular file of at most %d bytes", path,
+		    COPY_MAX);
+	}
+	*len = (size_t)st.st_size;
+	rc = read_all(fd, buf, *len, path, e);
+	close(fd);
+	return rc;
+}
+
+enrt_status
+datadir_copy_file(const char *from, const char *to, const char *name, err *e)
+{
+	char src[DATADIR_PATH_MAX], dst[DATADIR_PATH_MAX];
+	uint8_t buf[COPY_MAX];
+	size_t len = 0;
+	enrt_status st;
+
+	if ((st = datadir_path(from, name, src, e)) != ENRT_OK ||
+	    (st = datadir_path(to, name, dst, e)) != ENRT_OK) {
+		return st;
+	}
+	st = read_small(src, buf, &len, e);
+	if (st == ENRT_OK) {
+		st = create_file(to, dst, buf, len, e);
+	}
+	sodium_memzero(buf, sizeof(buf));
+	return st;
 }
 
 enrt_status

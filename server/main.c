@@ -1,8 +1,9 @@
 /*
- * enrtd: reads its flags, opens the data directory and the store, starts
- * the last-used flusher and the transport, and serves until SIGINT or
- * SIGTERM; then drains the requests in progress, flushes last-used times
- * and closes the store.
+ * enrtd: reads its flags, opens and locks the data directory and the
+ * store, starts the last-used flusher, the purge and the transport, and
+ * serves until SIGINT or SIGTERM; then drains the requests in progress,
+ * flushes last-used times and closes the store.  "enrtd backup" and
+ * "enrtd restore" run a command of command.c instead.
  *
  * The main thread owns every long-lived object here and does nothing but
  * start, wait for a signal, and stop.  The signals are blocked before any
@@ -22,12 +23,14 @@
 #include <protobuf-c/protobuf-c.h>
 #include <sodium.h>
 
+#include "command.h"
 #include "config.h"
 #include "datadir.h"
 #include "format.h"
 #include "http.h"
 #include "lastused.h"
 #include "log.h"
+#include "purge.h"
 #include "rpc.h"
 #include "rules.h"
 #include "store.h"
@@ -36,6 +39,8 @@
 #define STORE_DIR       "store"
 #define CREDENTIAL_NAME "admin.credential"
 #define IPC_URL_MAX     (DATADIR_PATH_MAX + 8)
+#define PURGE_EVERY_MS  (3600 * 1000L)
+#define DAY_S           86400
 
 typedef struct server {
 	config cfg;
@@ -44,8 +49,10 @@ typedef struct server {
 	sigset_t signals;
 	char ipc_url[IPC_URL_MAX];
 	uint8_t key[DATADIR_KEY_LEN];
+	int lock; /* the data directory's, while serving; -1 before */
 	store *store;
 	lastused *lastused;
+	purge *purge;
 	rules rules;
 	transport *transport;
 	http *http;
@@ -157,6 +164,9 @@ open_data(server *srv)
 	if (datadir_prepare(srv->cfg.data, &e) != ENRT_OK) {
 		return failed("data_directory", e.message);
 	}
+	if (datadir_lock(srv->cfg.data, &srv->lock, &e) != ENRT_OK) {
+		return failed("data_directory", e.message);
+	}
 	if (datadir_load_key(srv->cfg.data, srv->key, &e) != ENRT_OK) {
 		return failed("digest_key", e.message);
 	}
@@ -243,6 +253,23 @@ start_lastused(server *srv)
 		return failed_status("last_used", st);
 	}
 	rules_init(&srv->rules, srv->store, srv->lastused, srv->key);
+	srv->rules.data_dir = srv->cfg.data;
+	srv->rules.backup_dir = srv->cfg.backup_dir;
+	return true;
+}
+
+static bool
+start_purge(server *srv)
+{
+	purge_options po = {
+	    .retention_s = (int64_t)srv->cfg.retention_days * DAY_S,
+	    .interval_ms = PURGE_EVERY_MS,
+	};
+	enrt_status st;
+
+	if ((st = purge_start(&srv->purge, srv->store, &po)) != ENRT_OK) {
+		return failed_status("purge", st);
+	}
 	return true;
 }
 
@@ -355,7 +382,8 @@ start_server(server *srv)
 {
 	return init_process(srv) && choose_urls(srv) && check_transport(srv) &&
 	       check_http(srv) && open_data(srv) && start_lastused(srv) &&
-	       bootstrap(srv) && start_transport(srv) && start_http(srv);
+	       bootstrap(srv) && start_purge(srv) && start_transport(srv) &&
+	       start_http(srv);
 }
 
 /* SIGHUP has no meaning yet; it is noted and otherwise ignored. */
@@ -381,8 +409,10 @@ stop_server(server *srv)
 {
 	http_stop(srv->http);
 	transport_stop(srv->transport);
+	purge_stop(srv->purge);
 	lastused_stop(srv->lastused);
 	store_close(srv->store);
+	datadir_unlock(srv->lock);
 	sodium_memzero(srv->key, sizeof(srv->key));
 	sodium_memzero(&srv->rules, sizeof(srv->rules));
 }
@@ -403,9 +433,12 @@ log_versions(const char *event, const server *srv)
 int
 main(int argc, char *argv[])
 {
-	static server srv;
+	static server srv = {.lock = -1};
 	int status = 0;
 
+	if (argc > 1 && command_is(argv[1])) {
+		return command_run(argc - 1, argv + 1);
+	}
 	load_config(&srv.cfg, argc, argv);
 	if (!start_log(&srv.cfg)) {
 		config_free(&srv.cfg);

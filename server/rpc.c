@@ -14,6 +14,7 @@
 
 #include "apps.h"
 #include "audit.h"
+#include "backup.h"
 #include "callers.h"
 #include "format.h"
 #include "log.h"
@@ -66,6 +67,8 @@ static const operation operations[] = {
     OP(SET_USER, "SetUser", ADMIN_ONLY, "user_set", USER),
     OP(DELETE_USER, "DeleteUser", ADMIN_ONLY, "user_delete", DELETE_USER),
     OP(LIST_AUDIT, "ListAudit", ADMIN_ONLY, NULL, LIST_AUDIT),
+    /* A backup holds the digest key: operators only. */
+    OP(BACKUP, "Backup", ADMIN_ONLY, "backup", BACKUP),
 };
 
 #define N_OPERATIONS (sizeof(operations) / sizeof(operations[0]))
@@ -268,6 +271,8 @@ run_admin(rules *r, const actor *a, const Enrt__V1__Request *req,
 	case ENRT__V1__REQUEST__OP_LIST_AUDIT:
 		return audit_list(
 		    r, a, req->list_audit, &reply->list_audit, e);
+	case ENRT__V1__REQUEST__OP_BACKUP:
+		return backup_rpc(r, a, req->backup, &reply->backup, e);
 	default:
 		return err_set(e, ENRT_INVALID_ARGUMENT, "op: unknown");
 	}

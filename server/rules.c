@@ -80,6 +80,8 @@ rules_init(rules *r, store *s, lastused *lu, const uint8_t key[RULES_KEY_LEN])
 	r->store = s;
 	r->lastused = lu;
 	memcpy(r->key, key, RULES_KEY_LEN);
+	r->data_dir = NULL;
+	r->backup_dir = NULL;
 }
 
 void
@@ -313,8 +315,9 @@ rules_commit(store_txn *t, err *e)
 	}
 	rc = store_commit(t);
 	if (rc == ENRT_RESOURCE_EXHAUSTED) {
-		return err_set(
-		    e, rc, "the store is full; nothing was written");
+		return err_set(e, rc,
+		    "the store is full; nothing was written; restart enrtd "
+		    "with a larger map-size");
 	}
 	if (rc != ENRT_OK) {
 		return err_set(e, rc,
@@ -530,6 +533,15 @@ rules_sync_person(rules *r, const actor *a, err *e)
 		enabled = user->enabled;
 	} else {
 		rc = write_person(r, a, &enabled, e);
+	}
+
+	/* Only the time last seen is stale: a full map must not stop the
+	 * person's reads for it. */
+	if (rc == ENRT_RESOURCE_EXHAUSTED && user != NULL &&
+	    person_is_current(user, p, user->last_seen_at)) {
+		enabled = user->enabled;
+		rc = e->code = ENRT_OK;
+		e->message[0] = '\0';
 	}
 	store_free(user);
 	if (rc == ENRT_OK && !enabled) {

@@ -28,6 +28,8 @@ typedef struct rules {
 	store *store;
 	lastused *lastused;
 	uint8_t key[RULES_KEY_LEN];
+	const char *data_dir;   /* for Backup; NULL: Backup is refused */
+	const char *backup_dir; /* where Backup writes; NULL: refused */
 } rules;
 
 /* Who is asking: the caller, the person it acts for, and the time. */

@@ -199,6 +199,29 @@ fail(store_txn *t, enrt_status code, const char *fmt, ...)
  * Maps rc and makes a failure sticky.  A missing key is an answer, not a
  * failure: the caller decides whether it is one.
  */
+/*
+ * A full map is the one refusal an operator must act on, so its message
+ * names the limit and the way out.  The map is never grown while the
+ * server runs: LMDB allows that only with no transaction open anywhere
+ * in the process, which a server with readers on many threads cannot
+ * promise without stopping them all.
+ */
+static enrt_status
+map_full(store_txn *t)
+{
+	MDB_envinfo info;
+	unsigned long long mib = 0;
+
+	if (mdb_env_info(t->s->env, &info) == MDB_SUCCESS) {
+		mib = ((unsigned long long)info.me_mapsize + (1u << 20) - 1) >>
+		      20;
+	}
+	return fail(t, ENRT_RESOURCE_EXHAUSTED,
+	    "store: the database is full (map-size %llu MiB); nothing was "
+	    "written; restart enrtd with a larger map-size",
+	    mib);
+}
+
 static enrt_status
 check(store_txn *t, int rc, const char *call, enum db d)
 {
@@ -209,6 +232,9 @@ check(store_txn *t, int rc, const char *call, enum db d)
 	case ENRT_NOT_FOUND:
 		return status;
 	case ENRT_RESOURCE_EXHAUSTED:
+		if (rc == MDB_MAP_FULL) {
+			return map_full(t);
+		}
 		return fail(t, status, "store: the database is full");
 	default:
 		return fail(t, status,
@@ -784,6 +810,44 @@ store_close(store *s)
 	free(s);
 }
 
+static enrt_status
+copy_env(MDB_env *env, int fd)
+{
+	int rc = mdb_env_copyfd2(env, fd, MDB_CP_COMPACT);
+
+	return map_rc(rc, "mdb_env_copyfd2", "env");
+}
+
+enrt_status
+store_copy(store *s, int fd)
+{
+	return copy_env(s->env, fd);
+}
+
+/*
+ * Read-only, and with no map size of its own: the size the server wrote
+ * stays, and this process never takes the writer's lock.
+ */
+enrt_status
+store_copy_dir(const char *dir, int fd)
+{
+	MDB_env *env;
+	enrt_status status;
+	int rc;
+
+	if ((rc = mdb_env_create(&env)) != 0) {
+		return map_rc(rc, "mdb_env_create", "env");
+	}
+	rc = mdb_env_set_maxdbs(env, DB_COUNT);
+	if (rc == 0) {
+		rc = mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0600);
+	}
+	status =
+	    rc == 0 ? copy_env(env, fd) : map_rc(rc, "mdb_env_open", "env");
+	mdb_env_close(env);
+	return status;
+}
+
 enrt_status
 store_usage(store *s, uint64_t *used, uint64_t *map_size)
 {
@@ -1045,6 +1109,98 @@ store_token_update(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
 	}
 	put_record(t, DB_TOKENS, &key, &token->base);
 	store_free(old);
+}
+
+/* Index entries are removed whether or not they are all there. */
+static void
+index_del(store_txn *t, enum db d, const char *key, const store_token *token)
+{
+	index_key k;
+	MDB_val kv;
+
+	index_key_init(&k, key);
+	index_key_at(&k, order_of(token->created_at), token->id);
+	kv = bytes_val(k.bytes, k.len);
+	db_del(t, d, &kv);
+}
+
+static void
+token_unlink(store_txn *t, const MDB_val *dkey, const store_token *token)
+{
+	MDB_val ikey = str_val(token->id);
+
+	db_del(t, DB_TOKENS, (MDB_val *)dkey);
+	db_del(t, DB_TOKEN_IDS, &ikey);
+	if (token->owner != NULL) {
+		index_del(t, DB_OWNER_TOKENS, token->owner, token);
+	}
+	index_del(t, DB_APP_TOKENS, token->app_id, token);
+	db_del(t, DB_LAST_USED, &ikey);
+}
+
+void
+store_token_remove(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN])
+{
+	MDB_val dkey = bytes_val(digest, STORE_DIGEST_LEN);
+	store_token *token;
+	enrt_status status;
+
+	if (!ok(t)) {
+		return;
+	}
+	status = store_token_get(t, digest, &token);
+	if (status == ENRT_NOT_FOUND) {
+		fail(t, ENRT_NOT_FOUND, "token: no such token");
+		return;
+	}
+	if (status == ENRT_OK && token_valid(t, token)) {
+		token_unlink(t, &dkey, token);
+	}
+	store_free(token);
+}
+
+typedef struct entry_walk {
+	store_txn *t;
+	const uint8_t *after;
+	store_token_entry_visitor visit;
+	void *arg;
+} entry_walk;
+
+static enrt_status
+entry_step(void *ctx, const MDB_val *key, const MDB_val *val, bool *stop)
+{
+	entry_walk *w = ctx;
+	ProtobufCMessage *m;
+	enrt_status status;
+
+	if (key->mv_size != STORE_DIGEST_LEN) {
+		return corrupt(w->t, DB_TOKENS);
+	}
+	if (w->after != NULL &&
+	    memcmp(key->mv_data, w->after, STORE_DIGEST_LEN) == 0) {
+		return ENRT_OK; /* where the last page ended */
+	}
+	status = unpack(
+	    w->t, DB_TOKENS, val, &enrt__v1__token_record__descriptor, &m);
+	if (status != ENRT_OK) {
+		return status;
+	}
+	*stop = w->visit(w->arg, key->mv_data, (store_token *)m) == STORE_STOP;
+	store_free(m);
+	return ENRT_OK;
+}
+
+enrt_status
+store_token_walk(store_txn *t, const uint8_t after[STORE_DIGEST_LEN],
+    store_token_entry_visitor visit, void *arg)
+{
+	entry_walk w = {.t = t, .after = after, .visit = visit, .arg = arg};
+	MDB_val start = bytes_val(after, after == NULL ? 0 : STORE_DIGEST_LEN);
+
+	if (!ok(t)) {
+		return t->e.code;
+	}
+	return walk(t, DB_TOKENS, start, entry_step, &w);
 }
 
 /* Sets k to resume at the record that cursor names. */
@@ -1530,6 +1686,16 @@ last_sequence(store_txn *t, uint64_t *sequence)
 	}
 	*sequence = be64_get(val.mv_data);
 	return ENRT_OK;
+}
+
+enrt_status
+store_event_last(store_txn *t, uint64_t *sequence)
+{
+	*sequence = 0;
+	if (!ok(t)) {
+		return t->e.code;
+	}
+	return last_sequence(t, sequence);
 }
 
 static void

@@ -70,6 +70,16 @@ enrt_status store_open(
 void store_close(store *s);
 
 /*
+ * Writes a compacted copy of the environment's data file to fd, from one
+ * read snapshot, while other threads and processes go on writing.  The
+ * caller fsyncs and closes fd.  store_copy_dir does the same for the
+ * environment in dir, opened read-only and closed again, so that a copy
+ * can be made beside a server that runs on it.
+ */
+enrt_status store_copy(store *s, int fd);
+enrt_status store_copy_dir(const char *dir, int fd);
+
+/*
  * The bytes of the map in use (pages up to the last one written) and the
  * map's size, for metrics.  Any thread, at any time.
  */
@@ -116,6 +126,13 @@ void store_token_add(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
 void store_token_update(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
     const store_token *token);
 
+/*
+ * Removes a token for good: its record, its id, owner and app index
+ * entries and its last-used time.  ENRT_NOT_FOUND (sticky) if there is
+ * no token with this digest.  Its audit events stay.
+ */
+void store_token_remove(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN]);
+
 typedef enum store_visit {
 	STORE_CONTINUE,
 	STORE_STOP, /* stop before this record; it starts the next page */
@@ -134,6 +151,19 @@ typedef store_visit (*store_token_visitor)(
  */
 enrt_status store_token_scan(store_txn *t, bool by_app, const char *key,
     const char *cursor, store_token_visitor visit, void *arg, char *next);
+
+typedef store_visit (*store_token_entry_visitor)(void *arg,
+    const uint8_t digest[STORE_DIGEST_LEN], const store_token *token);
+
+/*
+ * Visits every token in order of digest, starting after the digest
+ * after (NULL: from the first), until the visitor answers STORE_STOP
+ * (that record counts as visited) or the tokens end.  For sweeps that
+ * resume where a page ended; the order means nothing else.
+ */
+enrt_status store_token_walk(store_txn *t,
+    const uint8_t after[STORE_DIGEST_LEN], store_token_entry_visitor visit,
+    void *arg);
 
 /* ------------------------------------------------------------------ */
 /* Apps, by id, with names unique                                      */
@@ -214,6 +244,9 @@ enrt_status store_last_used_get(
 
 /* Records a use; a time older than the one stored is ignored. */
 void store_last_used_put(store_txn *t, const char *token_id, int64_t when);
+
+/* The sequence of the audit event appended last; 0 before the first. */
+enrt_status store_event_last(store_txn *t, uint64_t *sequence);
 
 /* The message of the sticky error, for a refusal such as a name clash. */
 const char *store_message(const store_txn *t);

@@ -271,6 +271,7 @@ user_seeds(void)
 	Enrt__V1__SetUserRequest set = ENRT__V1__SET_USER_REQUEST__INIT;
 	Enrt__V1__DeleteUserRequest del = ENRT__V1__DELETE_USER_REQUEST__INIT;
 	Enrt__V1__ListAuditRequest audit = ENRT__V1__LIST_AUDIT_REQUEST__INIT;
+	Enrt__V1__BackupRequest backup = ENRT__V1__BACKUP_REQUEST__INIT;
 	Enrt__V1__Request req = ENRT__V1__REQUEST__INIT;
 
 	req.op_case = ENRT__V1__REQUEST__OP_LIST_USERS;
@@ -293,6 +294,10 @@ user_seeds(void)
 	req.op_case = ENRT__V1__REQUEST__OP_LIST_AUDIT;
 	req.list_audit = &audit;
 	rpc_seed("audit-list", MODE_ADMIN, &req);
+
+	req.op_case = ENRT__V1__REQUEST__OP_BACKUP;
+	req.backup = &backup;
+	rpc_seed("backup", MODE_ADMIN, &req);
 }
 
 /* Requests sent as they are: a stranger, and an unknown version. */

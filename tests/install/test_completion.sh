@@ -74,7 +74,7 @@ flags_in() {
 }
 
 check "the first word is a command group"
-expect "enrt " app audit caller token user version
+expect "enrt " app audit backup caller token user version
 expect "enrt to" token
 passes
 
@@ -84,6 +84,7 @@ expect "enrt app " create list show update
 expect "enrt app s" show
 expect "enrt caller " add list revoke
 expect "enrt user " delete list set
+expect "enrt backup " create
 passes
 
 check "global flags and their values are skipped to find the command"

@@ -35,7 +35,7 @@
 #define POLL_MS          20
 #define START_TRIES      3
 #define LOG_TAIL         4000
-#define ARGS_MAX         24
+#define ARGS_MAX         32
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -273,6 +273,9 @@ make_args(const server *s, args *a)
 	if (s->http[0] != '\0') {
 		a->v[n++] = "--http";
 		a->v[n++] = (char *)s->http;
+	}
+	for (size_t i = 0; i < SERVER_EXTRA_MAX && s->extra[i] != NULL; i++) {
+		a->v[n++] = (char *)s->extra[i];
 	}
 	a->v[n++] = "--log-level";
 	a->v[n++] = "debug";

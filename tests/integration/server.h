@@ -24,8 +24,9 @@
 
 #include "enrt.h"
 
-#define SERVER_PATH_MAX 256
-#define SERVER_URL_MAX  (SERVER_PATH_MAX + 16)
+#define SERVER_PATH_MAX  256
+#define SERVER_URL_MAX   (SERVER_PATH_MAX + 16)
+#define SERVER_EXTRA_MAX 8
 
 typedef struct server {
 	char root[64];              /* the temporary directory */
@@ -42,7 +43,9 @@ typedef struct server {
 	char credential[ENRT_TOKEN_LEN + 1]; /* the admin credential */
 	int flush_interval; /* seconds; 0: the server's default */
 	char http[64];      /* --http HOST:PORT; "" for none */
-	pid_t pid;          /* 0 while not running */
+	const char *extra[SERVER_EXTRA_MAX + 1]; /* more of enrtd's
+	                                            arguments, NULL-ended */
+	pid_t pid;                               /* 0 while not running */
 } server;
 
 /*

@@ -147,6 +147,8 @@ config_defaults_without_any_source(void **state)
 	assert_int_equal(f->cfg.flush_s, 60);
 	assert_int_equal(f->cfg.map_mib, 1024);
 	assert_int_equal(f->cfg.contexts, 64);
+	assert_int_equal(f->cfg.retention_days, 30);
+	assert_null(f->cfg.backup_dir);
 	assert_null(f->cfg.http);
 	assert_null(f->cfg.log_file);
 	assert_false(f->cfg.insecure_tcp);
@@ -165,8 +167,11 @@ config_reads_every_setting_from_the_file(void **state)
 	              "log-level = debug\nlog-file = /var/log/enrtd.log\n"
 	              "flush-interval = 5\nmap-size = 64\ncontexts = 8\n"
 	              "tls-cert = c.pem\ntls-key = k.pem\n"
-	              "insecure-tcp = true\nhttp = [::1]:7601\n");
+	              "insecure-tcp = true\nhttp = [::1]:7601\n"
+	              "retention-days = 0\nbackup-dir = /srv/backups\n");
 	assert_int_equal(load(f, "--config", f->file, NULL), ENRT_OK);
+	assert_int_equal(f->cfg.retention_days, 0);
+	assert_string_equal(f->cfg.backup_dir, "/srv/backups");
 	assert_string_equal(f->cfg.data, "/srv/enrt");
 	assert_int_equal(f->cfg.n_urls, 2);
 	assert_string_equal(f->cfg.urls[0], "ipc:///srv/enrt/a.sock");
@@ -278,6 +283,9 @@ config_refuses_bad_values_naming_the_rule(void **state)
 	    "must be a whole number of seconds from 1 to 60");
 	assert_file_refused(f, "[enrtd]\n\nmap-size = 1k\n", 3, "map-size",
 	    "must be a whole number of MiB from 1 to 1048576");
+	assert_file_refused(f, "[enrtd]\nretention-days = 36501\n", 2,
+	    "retention-days",
+	    "must be a whole number of days from 0 to 36500");
 	assert_file_refused(f, "[enrtd]\ncontexts = 0\n", 2, "contexts",
 	    "must be a whole number from 1 to 4096");
 	assert_file_refused(f, "[enrtd]\nlog-level = loud\n", 2, "log-level",

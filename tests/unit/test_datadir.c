@@ -407,6 +407,69 @@ credential_must_be_well_formed(void **state)
 	assert_int_equal(count_entries(f->dir), 1);
 }
 
+static void
+lock_is_held_by_one_holder_at_a_time(void **state)
+{
+	fixture *f = *state;
+	int first, second;
+	err e;
+
+	assert_int_equal(datadir_prepare(f->dir, &e), ENRT_OK);
+	assert_int_equal(datadir_lock(f->dir, &first, &e), ENRT_OK);
+	assert_true(first >= 0);
+	assert_int_equal(
+	    datadir_lock(f->dir, &second, &e), ENRT_FAILED_PRECONDITION);
+	assert_int_equal(second, -1);
+	assert_non_null(strstr(e.message, "another enrtd"));
+
+	datadir_unlock(first);
+	assert_int_equal(datadir_lock(f->dir, &second, &e), ENRT_OK);
+	datadir_unlock(second);
+	datadir_unlock(-1);
+}
+
+static void
+read_key_never_creates_one(void **state)
+{
+	fixture *f = *state;
+	uint8_t key[DATADIR_KEY_LEN], again[DATADIR_KEY_LEN];
+	err e;
+
+	assert_int_equal(datadir_prepare(f->dir, &e), ENRT_OK);
+	assert_int_equal(datadir_read_key(f->dir, key, &e), ENRT_NOT_FOUND);
+	assert_int_equal(count_entries(f->dir), 1); /* store/ alone */
+	assert_int_equal(datadir_load_key(f->dir, key, &e), ENRT_OK);
+	assert_int_equal(datadir_read_key(f->dir, again, &e), ENRT_OK);
+	assert_memory_equal(key, again, DATADIR_KEY_LEN);
+}
+
+static void
+copy_file_makes_a_private_copy_and_replaces_nothing(void **state)
+{
+	fixture *f = *state;
+	uint8_t key[DATADIR_KEY_LEN], copied[DATADIR_KEY_LEN];
+	char to[DATADIR_PATH_MAX];
+	struct stat st;
+	err e;
+
+	join(to, f->root, "copy");
+	assert_int_equal(mkdir(to, 0755), 0);
+	assert_int_equal(datadir_prepare(f->dir, &e), ENRT_OK);
+	assert_int_equal(
+	    datadir_copy_file(f->dir, to, "digest.key", &e), ENRT_NOT_FOUND);
+
+	assert_int_equal(datadir_load_key(f->dir, key, &e), ENRT_OK);
+	assert_int_equal(
+	    datadir_copy_file(f->dir, to, "digest.key", &e), ENRT_OK);
+	assert_int_equal(datadir_read_key(to, copied, &e), ENRT_OK);
+	assert_memory_equal(key, copied, DATADIR_KEY_LEN);
+	join(f->path, to, "digest.key");
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(datadir_copy_file(f->dir, to, "digest.key", &e),
+	    ENRT_ALREADY_EXISTS);
+}
+
 #define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -429,6 +492,9 @@ main(void)
 	    TEST(credential_file_is_private_and_whole),
 	    TEST(credential_file_is_never_replaced),
 	    TEST(credential_must_be_well_formed),
+	    TEST(lock_is_held_by_one_holder_at_a_time),
+	    TEST(read_key_never_creates_one),
+	    TEST(copy_file_makes_a_private_copy_and_replaces_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

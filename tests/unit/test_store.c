@@ -6,6 +6,7 @@
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 
+#include <fcntl.h>
 #include <ftw.h>
 #include <lmdb.h>
 #include <setjmp.h>
@@ -1973,6 +1974,163 @@ a_full_map_refuses_writes_and_keeps_reads(void **state)
 	assert_int_equal(v.n, n - 1 < MAX_SEEN ? n - 1 : MAX_SEEN);
 }
 
+/* ------------------------------------------------------------------ */
+/* Removal, walks and copies                                           */
+
+static void
+token_remove_leaves_no_trace_but_its_events(void **state)
+{
+	fixture *f = *state;
+	store_event ev = ENRT__V1__AUDIT_EVENT__INIT;
+	uint8_t digest[STORE_DIGEST_LEN];
+	char next[STORE_CURSOR_MAX];
+	seen owned = {0}, of_app = {0};
+	events_seen events = {0};
+	store_txn *t;
+	int64_t when;
+
+	assert_int_equal(add_token(f->s, 1, "t1", "a1", "alice", 10), ENRT_OK);
+	assert_int_equal(add_token(f->s, 2, "t2", "a1", "alice", 20), ENRT_OK);
+	digest_of(1, digest);
+	ev.has_time = true;
+	ev.time = 10;
+	ev.action = "issue";
+	ev.target_id = "t1";
+	assert_int_equal(store_begin_write(f->s, &t), ENRT_OK);
+	store_last_used_put(t, "t1", 15);
+	store_event_append(t, &ev);
+	assert_int_equal(store_commit(t), ENRT_OK);
+
+	assert_int_equal(store_begin_write(f->s, &t), ENRT_OK);
+	store_token_remove(t, digest);
+	assert_int_equal(store_commit(t), ENRT_OK);
+
+	assert_false(token_exists(f->s, "t1"));
+	assert_true(token_exists(f->s, "t2"));
+	assert_int_equal(
+	    scan_page(f->s, false, "alice", NULL, &owned, next), ENRT_OK);
+	assert_int_equal(owned.n, 1);
+	assert_string_equal(owned.ids[0], "t2");
+	assert_int_equal(
+	    scan_page(f->s, true, "a1", NULL, &of_app, next), ENRT_OK);
+	assert_int_equal(of_app.n, 1);
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	assert_int_equal(store_last_used_get(t, "t1", &when), ENRT_NOT_FOUND);
+	assert_int_equal(
+	    store_event_scan(t, 0, NULL, see_event, &events, next), ENRT_OK);
+	store_abort(t);
+	assert_int_equal(events.n, 1);
+}
+
+static void
+token_remove_of_a_missing_token_is_not_found(void **state)
+{
+	fixture *f = *state;
+	uint8_t digest[STORE_DIGEST_LEN];
+	store_txn *t;
+
+	digest_of(9, digest);
+	assert_int_equal(store_begin_write(f->s, &t), ENRT_OK);
+	store_token_remove(t, digest);
+	assert_int_equal(store_status(t), ENRT_NOT_FOUND);
+	assert_int_equal(store_commit(t), ENRT_NOT_FOUND);
+}
+
+typedef struct walked {
+	uint8_t last[STORE_DIGEST_LEN];
+	size_t n, page;
+	char ids[MAX_SEEN][STORE_TOKEN_ID_MAX + 1];
+} walked;
+
+static store_visit
+walk_one(void *arg, const uint8_t digest[STORE_DIGEST_LEN],
+    const store_token *token)
+{
+	walked *w = arg;
+
+	assert_true(w->n < MAX_SEEN);
+	snprintf(w->ids[w->n++], sizeof(w->ids[0]), "%s", token->id);
+	memcpy(w->last, digest, STORE_DIGEST_LEN);
+	return w->n % w->page == 0 ? STORE_STOP : STORE_CONTINUE;
+}
+
+static void
+token_walk_visits_every_token_once_across_pages(void **state)
+{
+	fixture *f = *state;
+	char ids[10][8];
+	walked w = {.page = 3};
+	store_txn *t;
+	size_t before;
+
+	for (int n = 0; n < 10; n++) {
+		snprintf(ids[n], sizeof(ids[n]), "t%d", n);
+		assert_int_equal(
+		    add_token(f->s, n, ids[n], "a1", NULL, n), ENRT_OK);
+	}
+	do {
+		before = w.n;
+		assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+		assert_int_equal(
+		    store_token_walk(
+		        t, before == 0 ? NULL : w.last, walk_one, &w),
+		    ENRT_OK);
+		store_abort(t);
+	} while (w.n > before && w.n % w.page == 0);
+
+	assert_int_equal(w.n, 10);
+	for (int n = 0; n < 10; n++) {
+		assert_string_equal(w.ids[n], ids[n]); /* digest_of's order */
+	}
+}
+
+static void
+store_copy_is_a_store_with_the_same_records(void **state)
+{
+	fixture *f = *state;
+	char dir[128], file[160];
+	store *copy;
+	int fd;
+
+	assert_int_equal(add_token(f->s, 1, "t1", "a1", "alice", 10), ENRT_OK);
+	snprintf(dir, sizeof(dir), "%s/copy", f->dir);
+	snprintf(file, sizeof(file), "%s/data.mdb", dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(store_copy(f->s, fd), ENRT_OK);
+	assert_int_equal(close(fd), 0);
+
+	/* Added after the copy: not in it. */
+	assert_int_equal(add_token(f->s, 2, "t2", "a1", "alice", 20), ENRT_OK);
+	assert_int_equal(store_open(&copy, dir, NULL), ENRT_OK);
+	assert_true(token_exists(copy, "t1"));
+	assert_false(token_exists(copy, "t2"));
+	store_close(copy);
+}
+
+static void
+store_copy_dir_copies_a_store_another_handle_has_open(void **state)
+{
+	fixture *f = *state;
+	char dir[128], file[160];
+	store *copy;
+	int fd;
+
+	assert_int_equal(add_token(f->s, 1, "t1", "a1", "alice", 10), ENRT_OK);
+	snprintf(dir, sizeof(dir), "%s/copy", f->dir);
+	snprintf(file, sizeof(file), "%s/data.mdb", dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(store_copy_dir(f->dir, fd), ENRT_OK);
+	assert_int_equal(close(fd), 0);
+
+	assert_int_equal(store_open(&copy, dir, NULL), ENRT_OK);
+	assert_true(token_exists(copy, "t1"));
+	store_close(copy);
+}
+
 int
 main(void)
 {
@@ -2111,6 +2269,18 @@ main(void)
 	        teardown),
 	    cmocka_unit_test_setup_teardown(
 	        a_full_map_refuses_writes_and_keeps_reads, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        token_remove_leaves_no_trace_but_its_events, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        token_remove_of_a_missing_token_is_not_found, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        token_walk_visits_every_token_once_across_pages, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        store_copy_is_a_store_with_the_same_records, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        store_copy_dir_copies_a_store_another_handle_has_open, setup,
+	        teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

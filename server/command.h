@@ -1,0 +1,26 @@
+/*
+ * enrtd's commands besides serving, for operators on the server's
+ * machine:
+ *
+ *     enrtd backup [--data DIR] OUT
+ *     enrtd restore [--data DIR] [--replace] BACKUP
+ *
+ * Each runs once on the main thread, writes one line of result to
+ * standard output or one of error to standard error, and exits.  DIR is
+ * --data, else ENRTD_DATA, else the server's default.
+ */
+#ifndef ENRT_COMMAND_H
+#define ENRT_COMMAND_H
+
+#include <stdbool.h>
+
+/* Whether arg (enrtd's first argument) names a command. */
+bool command_is(const char *arg);
+
+/*
+ * Runs the command argv[0] with its arguments; returns the exit status:
+ * 0 done, 1 refused or failed, 2 bad arguments.
+ */
+int command_run(int argc, char *argv[]);
+
+#endif /* ENRT_COMMAND_H */

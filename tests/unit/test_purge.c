@@ -1,0 +1,343 @@
+/*
+ * The purge against a real store in a temporary directory: tokens made
+ * and read through the rules, as requests would, and sweeps run at times
+ * the tests choose.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "apps.h"
+#include "log.h"
+#include "purge.h"
+#include "reply.h"
+#include "rules.h"
+
+#define NOW       INT64_C(1800000000)
+#define DAY       INT64_C(86400)
+#define RETENTION (30 * DAY)
+
+typedef struct fixture {
+	char dir[64];
+	store *store;
+	rules rules;
+	store_caller *admin;
+	actor actor;
+	char *app;
+	err e;
+} fixture;
+
+static void
+must(enrt_status got, const err *e)
+{
+	if (got != ENRT_OK) {
+		print_error("message: %s\n", e->message);
+	}
+	assert_int_equal(got, ENRT_OK);
+}
+
+static char *
+make_app(fixture *f, bool unlimited)
+{
+	Enrt__V1__CreateAppRequest req = ENRT__V1__CREATE_APP_REQUEST__INIT;
+	Enrt__V1__App *app = NULL;
+	char *id;
+
+	req.name = unlimited ? "forever" : "apps";
+	req.has_policy = true;
+	req.policy = ENRT__V1__POLICY__AUTHENTICATED_USERS;
+	req.system_user = "svc";
+	req.has_unlimited_lifetime = req.unlimited_lifetime = unlimited;
+	must(apps_create(&f->rules, &f->actor, &req, &app, &f->e), &f->e);
+	id = strdup(app->id);
+	reply_free(app);
+	return id;
+}
+
+static int
+setup(void **state)
+{
+	static const uint8_t key[RULES_KEY_LEN] = {7};
+	char credential[64];
+	fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/enrt-purge-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(store_open(&f->store, f->dir, NULL), ENRT_OK);
+	rules_init(&f->rules, f->store, NULL, key);
+	must(rules_bootstrap(&f->rules, NOW, credential, &f->e), &f->e);
+	must(rules_authenticate(&f->rules, credential, &f->admin, &f->e),
+	    &f->e);
+	f->actor.caller = f->admin;
+	f->actor.now = NOW;
+	f->app = make_app(f, false);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	fixture *f = *state;
+	char cmd[128];
+
+	free(f->app);
+	store_free(f->admin);
+	store_close(f->store);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+/* A token of app that expires at expires (0: never); its value. */
+static char *
+issue(fixture *f, const char *app, int64_t expires, char **id)
+{
+	Enrt__V1__IssueRequest req = ENRT__V1__ISSUE_REQUEST__INIT;
+	Enrt__V1__IssueReply *reply = NULL;
+	static char *scopes[] = {"read"};
+	char *value;
+
+	req.app_id = (char *)app;
+	req.has_kind = true;
+	req.kind = ENRT__V1__TOKEN_KIND__PAT;
+	req.owner = "alice";
+	req.has_expires_at = expires != 0;
+	req.expires_at = expires;
+	req.scopes = scopes;
+	req.n_scopes = 1;
+	must(rules_issue(&f->rules, &f->actor, &req, &reply, &f->e), &f->e);
+	value = strdup(reply->token);
+	*id = strdup(reply->info->id);
+	reply_free(reply);
+	return value;
+}
+
+static void
+revoke(fixture *f, const char *id)
+{
+	Enrt__V1__RevokeRequest req = ENRT__V1__REVOKE_REQUEST__INIT;
+	Enrt__V1__RevokeReply *reply = NULL;
+
+	req.target_case = ENRT__V1__REVOKE_REQUEST__TARGET_TOKEN_ID;
+	req.token_id = (char *)id;
+	must(rules_revoke(&f->rules, &f->actor, &req, &reply, &f->e), &f->e);
+	assert_int_equal(reply->revoked, 1);
+	reply_free(reply);
+}
+
+/* Whether the app's listing, expired and revoked included, shows id. */
+static bool
+listed(fixture *f, const char *app, const char *id)
+{
+	Enrt__V1__ListTokensRequest req = ENRT__V1__LIST_TOKENS_REQUEST__INIT;
+	Enrt__V1__ListTokensReply *reply = NULL;
+	bool found = false;
+
+	req.app_id = (char *)app;
+	req.has_include_inactive = req.include_inactive = true;
+	must(rules_list_tokens(&f->rules, &f->actor, &req, &reply, &f->e),
+	    &f->e);
+	assert_null(reply->next_cursor);
+	for (size_t i = 0; i < reply->n_tokens; i++) {
+		found = found || strcmp(reply->tokens[i]->id, id) == 0;
+	}
+	reply_free(reply);
+	return found;
+}
+
+static bool
+active(fixture *f, const char *value, int64_t now)
+{
+	Enrt__V1__IntrospectRequest req = ENRT__V1__INTROSPECT_REQUEST__INIT;
+	Enrt__V1__IntrospectReply *reply = NULL;
+	actor a = f->actor;
+	bool is;
+
+	a.now = now;
+	req.token = (char *)value;
+	must(rules_introspect(&f->rules, &a, &req, &reply, &f->e), &f->e);
+	is = reply->active;
+	reply_free(reply);
+	return is;
+}
+
+typedef struct tally {
+	const char *target;
+	size_t n;
+} tally;
+
+static store_visit
+count_target(void *arg, const store_event *ev)
+{
+	tally *t = arg;
+
+	if (ev->target_id != NULL && strcmp(ev->target_id, t->target) == 0) {
+		t->n++;
+	}
+	return STORE_CONTINUE;
+}
+
+/* How many audit events name id as their target. */
+static size_t
+events_of(fixture *f, const char *id)
+{
+	tally count = {.target = id};
+	char next[STORE_CURSOR_MAX];
+	store_txn *t;
+
+	assert_int_equal(store_begin_read(f->store, &t), ENRT_OK);
+	assert_int_equal(
+	    store_event_scan(t, INT64_MIN, NULL, count_target, &count, next),
+	    ENRT_OK);
+	store_abort(t);
+	return count.n;
+}
+
+static size_t
+sweep(fixture *f, int64_t now)
+{
+	size_t removed = 99;
+
+	assert_int_equal(
+	    purge_sweep(f->store, now, RETENTION, &removed), ENRT_OK);
+	return removed;
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests                                                               */
+
+static void
+a_revoked_token_goes_once_the_retention_has_passed(void **state)
+{
+	fixture *f = *state;
+	char *gone_id, *kept_id;
+	char *gone = issue(f, f->app, NOW + 300 * DAY, &gone_id);
+	char *kept = issue(f, f->app, NOW + 300 * DAY, &kept_id);
+
+	revoke(f, gone_id);
+	assert_int_equal(sweep(f, NOW + RETENTION - 1), 0);
+	assert_true(listed(f, f->app, gone_id));
+
+	assert_int_equal(sweep(f, NOW + RETENTION), 1);
+	assert_false(listed(f, f->app, gone_id));
+	assert_false(active(f, gone, NOW));
+	assert_true(listed(f, f->app, kept_id));
+	assert_true(active(f, kept, NOW + RETENTION));
+	assert_int_equal(events_of(f, gone_id), 2); /* issue, revoke */
+	free(gone);
+	free(gone_id);
+	free(kept);
+	free(kept_id);
+}
+
+static void
+an_expired_token_goes_and_an_unexpired_one_stays(void **state)
+{
+	fixture *f = *state;
+	char *old_id, *young_id, *never_id;
+	char *forever = make_app(f, true);
+	char *old = issue(f, f->app, NOW + DAY, &old_id);
+	char *young = issue(f, f->app, NOW + 200 * DAY, &young_id);
+	char *never = issue(f, forever, 0, &never_id);
+
+	assert_int_equal(sweep(f, NOW + DAY + RETENTION - 1), 0);
+	assert_true(listed(f, f->app, old_id));
+
+	assert_int_equal(sweep(f, NOW + DAY + RETENTION), 1);
+	assert_false(listed(f, f->app, old_id));
+	assert_false(active(f, old, NOW));
+	assert_true(listed(f, f->app, young_id));
+	assert_true(active(f, young, NOW + DAY + RETENTION));
+
+	/* Without expiry and unrevoked, a token never goes. */
+	assert_int_equal(sweep(f, NOW + 100000 * DAY), 1); /* young's turn */
+	assert_true(listed(f, forever, never_id));
+	assert_true(active(f, never, NOW + 100000 * DAY));
+	assert_int_equal(events_of(f, old_id), 1);
+	free(forever);
+	free(old);
+	free(old_id);
+	free(young);
+	free(young_id);
+	free(never);
+	free(never_id);
+}
+
+static void
+a_sweep_goes_on_past_one_batch(void **state)
+{
+	fixture *f = *state;
+	enum { MANY = PURGE_BATCH * 2 + 5 };
+	char *ids[MANY], *values[MANY], *kept_id;
+	char *kept = issue(f, f->app, NOW + 300 * DAY, &kept_id);
+
+	for (int i = 0; i < MANY; i++) {
+		values[i] = issue(f, f->app, NOW + DAY, &ids[i]);
+	}
+	assert_int_equal(sweep(f, NOW + DAY + RETENTION), MANY);
+	for (int i = 0; i < MANY; i++) {
+		assert_false(listed(f, f->app, ids[i]));
+		free(ids[i]);
+		free(values[i]);
+	}
+	assert_true(listed(f, f->app, kept_id));
+	assert_int_equal(sweep(f, NOW + DAY + RETENTION), 0);
+	free(kept);
+	free(kept_id);
+}
+
+static void
+the_sweeping_thread_starts_with_a_sweep_and_stops(void **state)
+{
+	fixture *f = *state;
+	purge_options o = {.retention_s = 0, .interval_ms = 3600 * 1000};
+	char *id, *value;
+	purge *p;
+
+	/* The thread's clock is the wall clock.  Revoked now, a token goes
+	 * at once with no retention: the first sweep is at start, and
+	 * stopping does not wait for the interval. */
+	f->actor.now = (int64_t)time(NULL);
+	value = issue(f, f->app, f->actor.now + DAY, &id);
+	revoke(f, id);
+	assert_int_equal(purge_start(&p, f->store, &o), ENRT_OK);
+	purge_stop(p);
+	assert_false(listed(f, f->app, id));
+	free(value);
+	free(id);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+	        a_revoked_token_goes_once_the_retention_has_passed, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        an_expired_token_goes_and_an_unexpired_one_stays, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        a_sweep_goes_on_past_one_batch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        the_sweeping_thread_starts_with_a_sweep_and_stops, setup,
+	        teardown),
+	};
+
+	if (sodium_init() < 0) {
+		return 1;
+	}
+	log_set_level(LOG_WARN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
