@@ -96,6 +96,21 @@ check_fields(
 	    VALIDATE_APP_SCOPES_MAX, false, scopes, n_scopes, e);
 }
 
+/*
+ * rules_load_app, for the requests that name the app in a field called
+ * id: the message names the field the request has.
+ */
+static enrt_status
+load_app(store_txn *t, const char *id, store_app **app, err *e)
+{
+	enrt_status rc = store_app_get(t, id, app);
+
+	if (rc == ENRT_NOT_FOUND) {
+		return err_set(e, rc, "id: no app %s", id);
+	}
+	return rc == ENRT_OK ? rc : rules_store_failed(rc, e);
+}
+
 /* Sets on app what f carries; pointers are borrowed from f. */
 static void
 apply_fields(
@@ -272,7 +287,7 @@ change(rules *r, const actor *a, const Enrt__V1__UpdateAppRequest *req,
 	if ((rc = store_begin_write(r->store, &t)) != ENRT_OK) {
 		return rules_store_failed(rc, e);
 	}
-	if ((rc = rules_load_app(t, req->id, &app, e)) != ENRT_OK) {
+	if ((rc = load_app(t, req->id, &app, e)) != ENRT_OK) {
 		store_abort(t);
 		return rc;
 	}
@@ -334,7 +349,7 @@ apps_get(rules *r, const actor *a, const Enrt__V1__GetAppRequest *req,
 	if ((rc = store_begin_read(r->store, &t)) != ENRT_OK) {
 		return rules_store_failed(rc, e);
 	}
-	rc = rules_load_app(t, req->id, &app, e);
+	rc = load_app(t, req->id, &app, e);
 	store_abort(t);
 	if (rc == ENRT_OK) {
 		*out = reply_app(app);

@@ -101,6 +101,22 @@ scan_events(rules *r, const Enrt__V1__ListAuditRequest *req, reply_page *page,
 	return ENRT_OK;
 }
 
+/*
+ * An instant the server could have recorded: a negative one or one past
+ * year 9999 is a mistake of the caller's, not a wish to see everything
+ * or nothing.
+ */
+static enrt_status
+check_since(const Enrt__V1__ListAuditRequest *req, err *e)
+{
+	if (req->has_since && (req->since < 0 || req->since > ENRT_TIME_MAX)) {
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "since: must be from 1970-01-01T00:00:00Z to "
+		    "9999-12-31T23:59:59Z");
+	}
+	return ENRT_OK;
+}
+
 enrt_status
 audit_list(rules *r, const actor *a, const Enrt__V1__ListAuditRequest *req,
     Enrt__V1__ListAuditReply **out, err *e)
@@ -110,7 +126,8 @@ audit_list(rules *r, const actor *a, const Enrt__V1__ListAuditRequest *req,
 	enrt_status rc;
 
 	*out = NULL;
-	if (validate_page_size(req->has_page_size, req->page_size, &page.limit,
+	if (check_since(req, e) != ENRT_OK ||
+	    validate_page_size(req->has_page_size, req->page_size, &page.limit,
 	        e) != ENRT_OK) {
 		return e->code;
 	}

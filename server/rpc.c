@@ -462,11 +462,55 @@ free_reply(Enrt__V1__Reply *reply)
 	reply_free(reply);
 }
 
+/* The message that field fd of m holds, or NULL. */
+static const ProtobufCMessage *
+sub_message(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd)
+{
+	const char *base = (const char *)m;
+
+	if (fd->type != PROTOBUF_C_TYPE_MESSAGE ||
+	    fd->label == PROTOBUF_C_LABEL_REPEATED) {
+		return NULL; /* no request holds a list of messages */
+	}
+	if ((fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0 &&
+	    *(const uint32_t *)(base + fd->quantifier_offset) != fd->id) {
+		return NULL; /* another arm of the oneof is set */
+	}
+	return *(const ProtobufCMessage *const *)(base + fd->offset);
+}
+
+/*
+ * Refuses m when it, or a message within it, carries a field that wire
+ * version 1 does not have.  protobuf-c keeps such fields aside, and the
+ * server would drop them without a word: a newer client's limit on a token
+ * would be lost and the token issued without it.
+ */
+static enrt_status
+check_known_fields(const ProtobufCMessage *m, err *e)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+
+	if (m->n_unknown_fields > 0) {
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "request: field %u of %s is not in wire version 1",
+		    m->unknown_fields[0].tag, d->short_name);
+	}
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCMessage *sub = sub_message(m, &d->fields[i]);
+
+		if (sub != NULL && check_known_fields(sub, e) != ENRT_OK) {
+			return e->code;
+		}
+	}
+	return ENRT_OK;
+}
+
 /*
  * Decodes a request and insists on its canonical form: protobuf-c ends a
  * string at its first NUL byte, so "enrt_...\0junk" would otherwise pass
  * for the token before the NUL.  A message that packs back to another
- * size carried such a string, a field twice, or padding.
+ * size carried such a string, a field twice, or padding.  Fields that
+ * wire version 1 does not have are refused too (check_known_fields).
  */
 static Enrt__V1__Request *
 decode(const uint8_t *in, size_t len, err *e)
@@ -482,11 +526,12 @@ decode(const uint8_t *in, size_t len, err *e)
 		err_set(e, ENRT_INVALID_ARGUMENT,
 		    "request: not in canonical form (a string with a NUL "
 		    "byte, or a field given twice)");
-		wipe_request(req);
-		reply_free(req);
-		return NULL;
+	} else if (check_known_fields(&req->base, e) == ENRT_OK) {
+		return req;
 	}
-	return req;
+	wipe_request(req);
+	reply_free(req);
+	return NULL;
 }
 
 bool

@@ -35,6 +35,23 @@ take_user(void *page, const store_user *u)
 	return reply_page_take(page, u);
 }
 
+/*
+ * A cursor of this listing is the id of the user it resumes at, so
+ * anything that is no user id cannot be one; the store would take any
+ * key.
+ */
+static enrt_status
+check_cursor(const char *cursor, err *e)
+{
+	err ignored;
+
+	if (cursor != NULL &&
+	    validate_user_id("page_cursor", cursor, &ignored) != ENRT_OK) {
+		return rules_scan_failed(ENRT_INVALID_ARGUMENT, e);
+	}
+	return ENRT_OK;
+}
+
 enrt_status
 users_list(rules *r, const actor *a, const Enrt__V1__ListUsersRequest *req,
     Enrt__V1__ListUsersReply **out, err *e)
@@ -47,7 +64,8 @@ users_list(rules *r, const actor *a, const Enrt__V1__ListUsersRequest *req,
 
 	*out = NULL;
 	if (validate_page_size(req->has_page_size, req->page_size, &page.limit,
-	        e) != ENRT_OK) {
+	        e) != ENRT_OK ||
+	    check_cursor(req->page_cursor, e) != ENRT_OK) {
 		return e->code;
 	}
 	if ((rc = store_begin_read(r->store, &t)) != ENRT_OK) {

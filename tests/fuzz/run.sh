@@ -26,6 +26,8 @@ if ! command -v clang >/dev/null 2>&1; then
 	exit 77
 fi
 
+# The configure log sits beside the build directory, which may not exist.
+mkdir -p "$build"
 CC=clang cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Debug \
 	-DENRT_SANITIZE=ON -DENRT_FUZZ=ON >"$build.configure.log" 2>&1 || {
 	cat "$build.configure.log" >&2

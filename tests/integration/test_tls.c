@@ -495,6 +495,62 @@ wrong_server_name_is_unavailable(void **state)
 	enrt_client_close(c);
 }
 
+static bool
+app_named(enrt_client *c, const char *name)
+{
+	enrt_app_page *page = NULL;
+	enrt_error e;
+	bool found = false;
+
+	assert_status(enrt_app_list(c, NULL, 1000, &page, &e), ENRT_OK, &e);
+	for (size_t i = 0; i < page->n_apps; i++) {
+		found |= strcmp(page->apps[i].name, name) == 0;
+	}
+	enrt_app_page_free(page);
+	return found;
+}
+
+/*
+ * The request limit holds over TLS as over ipc and tcp: a request of
+ * 60 KiB is read and refused for what it says, one of 80 KiB is dropped
+ * unread with the connection that sent it, and the client's other
+ * connection goes on being served.
+ */
+static void
+oversized_request_over_tls_is_dropped_and_others_served(void **state)
+{
+	fixture *f = *state;
+	size_t len = 80 * 1024;
+	char *name = malloc(len + 1);
+	enrt_app_params params = {.name = name,
+	    .set_policy = true,
+	    .policy = ENRT_POLICY_AUTHENTICATED_USERS,
+	    .system_user = "svc-tls"};
+	enrt_client *c = NULL;
+	enrt_app *app = NULL;
+	enrt_error e;
+
+	assert_non_null(name);
+	memset(name, 'n', len);
+	name[60 * 1024] = '\0';
+	assert_status(open_tls(f, f->p.ca_cert, NULL, SHORT_TIMEOUT, &c, &e),
+	    ENRT_OK, &e);
+	assert_status(
+	    enrt_app_create(c, &params, &app, &e), ENRT_INVALID_ARGUMENT, &e);
+	assert_contains(e.message, "name: at most 128 bytes");
+
+	name[60 * 1024] = 'n';
+	name[len] = '\0';
+	assert_status(
+	    enrt_app_create(c, &params, &app, &e), ENRT_UNAVAILABLE, &e);
+	assert_null(app);
+	enrt_client_close(c);
+
+	enrt_app_free(make_app(f->tls, "after an oversized request"));
+	assert_false(app_named(f->tls, name));
+	free(name);
+}
+
 static void
 tls_without_ca_is_refused(void **state)
 {
@@ -817,6 +873,8 @@ main(void)
 	    cmocka_unit_test(tls_server_name_can_differ_from_the_url_host),
 	    cmocka_unit_test(wrong_ca_is_unavailable_and_never_answered),
 	    cmocka_unit_test(wrong_server_name_is_unavailable),
+	    cmocka_unit_test(
+	        oversized_request_over_tls_is_dropped_and_others_served),
 	    cmocka_unit_test(tls_without_ca_is_refused),
 	    cmocka_unit_test(unloadable_ca_file_is_refused_by_name),
 	    cmocka_unit_test(tls_fields_with_a_plain_url_are_refused),

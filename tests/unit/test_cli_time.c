@@ -59,6 +59,8 @@ parse_gives_known_answers_in_utc(void **state)
 	expect_parse("1970-01-01T00:00:00Z", 0);
 	expect_parse("2038-01-19T03:14:07Z", INT64_C(2147483647));
 	expect_parse("2038-01-19T03:14:08Z", INT64_C(2147483648));
+	expect_parse("2106-02-07T06:28:15Z", INT64_C(4294967295));
+	expect_parse("2106-02-07T06:28:16Z", INT64_C(4294967296));
 	expect_parse("2031-01-01T00:00:00Z", NOW);
 	expect_parse("2024-02-29T12:34:56Z", INT64_C(1709210096));
 	expect_parse("1972-12-31T23:59:59Z", INT64_C(94694399));
@@ -286,7 +288,10 @@ static void
 format_gives_known_answers(void **state)
 {
 	expect_format(0, "1970-01-01T00:00:00Z");
+	expect_format(INT64_C(2147483647), "2038-01-19T03:14:07Z");
 	expect_format(INT64_C(2147483648), "2038-01-19T03:14:08Z");
+	expect_format(INT64_C(4294967295), "2106-02-07T06:28:15Z");
+	expect_format(INT64_C(4294967296), "2106-02-07T06:28:16Z");
 	expect_format(INT64_C(951782400), "2000-02-29T00:00:00Z");
 	expect_format(INT64_C(13574563200), "2400-02-29T00:00:00Z");
 	expect_format(INT64_C(94694399), "1972-12-31T23:59:59Z");

@@ -365,6 +365,33 @@ default_limit_admits_60_kib_and_drops_65_kib(void **state)
 	free(req);
 }
 
+/*
+ * The limit is on the whole message as nng frames it, the 4-byte request
+ * id that req0 puts before the body included: a body of 64 KiB less 4
+ * bytes is the largest one served.
+ */
+static void
+default_limit_holds_the_request_id_too(void **state)
+{
+	harness *h = *state;
+	size_t largest = 64 * 1024 - 4;
+	char *req = malloc(largest + 1);
+	err e = {0};
+	int fd;
+
+	assert_non_null(req);
+	memset(req, 'y', largest + 1);
+	assert_int_equal(start(h, 0, &e), ENRT_OK);
+	assert_int_equal(one_request(h->url, req, largest, LONG_WAIT_MS), 0);
+
+	fd = raw_open(h->path);
+	assert_true(raw_send(fd, req, largest + 1) || raw_closed(fd));
+	assert_true(raw_closed(fd));
+	close(fd);
+	assert_int_equal(entered(h), 1);
+	free(req);
+}
+
 static void
 handler_refusal_sends_no_reply(void **state)
 {
@@ -580,6 +607,8 @@ main(void)
 	        drops_oversized_request_and_serves_others, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        default_limit_admits_60_kib_and_drops_65_kib, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        default_limit_holds_the_request_id_too, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        handler_refusal_sends_no_reply, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
