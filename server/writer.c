@@ -1,0 +1,343 @@
+/*
+ * The writer: a queue of jobs under one mutex and one thread that takes
+ * whatever is queued (at most batch_max jobs), applies each in a nested
+ * transaction of one write transaction, commits that once, and then
+ * tells every job its outcome, in the order they were queued.
+ *
+ * Batching comes from the disk itself: while one commit waits for its
+ * flush, the jobs submitted meanwhile queue up and go into the next
+ * commit together.  Nothing waits on purpose for a batch to fill, so a
+ * lone change is committed as soon as the writer is free.  With
+ * batch_max 1 every job has a commit of its own, which is what a
+ * server without batching would do.
+ *
+ * The module owns the queue and the thread.  Jobs are the callers'
+ * memory: the writer links them through their next field while queued
+ * and never frees one.  The store's write transactions stay on this
+ * thread, as LMDB wants; other threads may still begin write
+ * transactions of their own (rare admin changes, last-used flushes),
+ * which LMDB serialises with the writer's.
+ */
+#include "writer.h"
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "metrics.h"
+
+struct writer {
+	store *store;
+	unsigned batch_max;
+	pthread_t thread;
+
+	pthread_mutex_t mtx;
+	pthread_cond_t wake; /* a job was queued, or stopping was set */
+	writer_job *head;    /* mtx: the queue, oldest first */
+	writer_job *tail;    /* mtx */
+	bool stopping;       /* mtx */
+};
+
+/* A job of writer_run's, wrapping the caller's to tell it returned. */
+typedef struct waiter {
+	writer_job job; /* first: the writer sees this one */
+	writer_job *inner;
+	enrt_status status;
+	bool finished; /* mtx */
+	pthread_mutex_t mtx;
+	pthread_cond_t cond;
+} waiter;
+
+/*
+ * Applies one job in a child of t.  A refusal undoes the child; the
+ * job may then record the refusal in a child of its own, whose failure
+ * changes nothing but that record.
+ */
+static enrt_status
+apply_one(store_txn *t, writer_job *job)
+{
+	store_txn *child, *record;
+	enrt_status st;
+
+	if ((st = store_begin_nested(t, &child)) != ENRT_OK) {
+		return st;
+	}
+	if ((st = job->apply(job, child)) == ENRT_OK) {
+		st = store_commit(child);
+	} else {
+		store_abort(child);
+	}
+
+	if (st != ENRT_OK && job->refused != NULL &&
+	    store_begin_nested(t, &record) == ENRT_OK) {
+		job->refused(job, record, st);
+		if (store_commit(record) != ENRT_OK) {
+			log_warn("write_refusal_not_recorded", "status=%s",
+			    enrt_status_name(st));
+		}
+	}
+	return st;
+}
+
+/* Applies every job of the list in t; returns how many there were. */
+static size_t
+apply_all(store_txn *t, writer_job *jobs)
+{
+	size_t n = 0;
+
+	for (writer_job *j = jobs; j != NULL; j = j->next, n++) {
+		j->status = apply_one(t, j);
+	}
+	return n;
+}
+
+/*
+ * Tells each job its outcome: its own refusal, else the commit's.  A
+ * job may be freed by its done, so its successor is read first.
+ */
+static void
+tell_all(writer_job *jobs, enrt_status committed)
+{
+	writer_job *j, *next;
+
+	for (j = jobs; j != NULL; j = next) {
+		next = j->next;
+		j->next = NULL;
+		j->done(j, j->status != ENRT_OK ? j->status : committed);
+	}
+}
+
+static size_t
+count_jobs(const writer_job *jobs)
+{
+	size_t n = 0;
+
+	for (; jobs != NULL; jobs = jobs->next) {
+		n++;
+	}
+	return n;
+}
+
+/* One write transaction for the whole list, then every outcome. */
+static void
+commit_batch(store *s, writer_job *jobs)
+{
+	store_txn *t;
+	enrt_status st;
+	size_t n;
+
+	if ((st = store_begin_write(s, &t)) != ENRT_OK) {
+		n = count_jobs(jobs);
+		for (writer_job *j = jobs; j != NULL; j = j->next) {
+			j->status = ENRT_OK;
+		}
+	} else {
+		n = apply_all(t, jobs);
+		st = store_commit(t);
+	}
+
+	metrics_commit(st == ENRT_OK, n);
+	if (st != ENRT_OK) {
+		log_error("write_batch_failed", "jobs=%zu status=%s", n,
+		    enrt_status_name(st));
+	}
+	tell_all(jobs, st);
+}
+
+/*
+ * Waits for jobs and takes up to batch_max of them off the queue, in
+ * order.  NULL once stopping and nothing is left.
+ */
+static writer_job *
+take_batch(writer *w)
+{
+	writer_job *first, *last;
+	unsigned n = 1;
+
+	pthread_mutex_lock(&w->mtx);
+	while (w->head == NULL && !w->stopping) {
+		pthread_cond_wait(&w->wake, &w->mtx);
+	}
+	first = last = w->head;
+	if (first != NULL) {
+		while (n < w->batch_max && last->next != NULL) {
+			last = last->next;
+			n++;
+		}
+		w->head = last->next;
+		w->tail = w->head == NULL ? NULL : w->tail;
+		last->next = NULL;
+	}
+	pthread_mutex_unlock(&w->mtx);
+	return first;
+}
+
+static void *
+writer_main(void *arg)
+{
+	writer *w = arg;
+	writer_job *batch;
+
+	while ((batch = take_batch(w)) != NULL) {
+		commit_batch(w->store, batch);
+	}
+	return NULL;
+}
+
+enrt_status
+writer_start(writer **out, store *s, unsigned batch_max)
+{
+	writer *w;
+	int rv;
+
+	*out = NULL;
+	if (s == NULL || batch_max < 1 || batch_max > WRITER_BATCH_MAX) {
+		return ENRT_INVALID_ARGUMENT;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		return ENRT_RESOURCE_EXHAUSTED;
+	}
+	w->store = s;
+	w->batch_max = batch_max;
+	pthread_mutex_init(&w->mtx, NULL);
+	pthread_cond_init(&w->wake, NULL);
+
+	if ((rv = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
+		log_error(
+		    "writer_thread_failed", "error=\"%s\"", strerror(rv));
+		pthread_cond_destroy(&w->wake);
+		pthread_mutex_destroy(&w->mtx);
+		free(w);
+		return ENRT_INTERNAL;
+	}
+	*out = w;
+	return ENRT_OK;
+}
+
+/* Queues job unless stopping refuses it; true when queued. */
+static bool
+enqueue(writer *w, writer_job *job)
+{
+	bool own_thread = pthread_equal(pthread_self(), w->thread);
+	bool queued;
+
+	job->next = NULL;
+	pthread_mutex_lock(&w->mtx);
+	queued = !w->stopping || own_thread;
+	if (queued) {
+		if (w->tail == NULL) {
+			w->head = job;
+		} else {
+			w->tail->next = job;
+		}
+		w->tail = job;
+		pthread_cond_signal(&w->wake);
+	}
+	pthread_mutex_unlock(&w->mtx);
+	return queued;
+}
+
+void
+writer_submit(writer *w, writer_job *job)
+{
+	if (!enqueue(w, job)) {
+		job->done(job, ENRT_UNAVAILABLE);
+	}
+}
+
+static enrt_status
+waiter_apply(writer_job *job, store_txn *t)
+{
+	waiter *wt = (waiter *)job;
+
+	return wt->inner->apply(wt->inner, t);
+}
+
+static void
+waiter_refused(writer_job *job, store_txn *t, enrt_status st)
+{
+	waiter *wt = (waiter *)job;
+
+	wt->inner->refused(wt->inner, t, st);
+}
+
+static void
+waiter_done(writer_job *job, enrt_status st)
+{
+	waiter *wt = (waiter *)job;
+
+	wt->inner->done(wt->inner, st);
+	pthread_mutex_lock(&wt->mtx);
+	wt->status = st;
+	wt->finished = true;
+	pthread_cond_signal(&wt->cond);
+	pthread_mutex_unlock(&wt->mtx);
+}
+
+static void
+waiter_init(waiter *wt, writer_job *job)
+{
+	memset(wt, 0, sizeof(*wt));
+	wt->job.apply = waiter_apply;
+	wt->job.refused = job->refused != NULL ? waiter_refused : NULL;
+	wt->job.done = waiter_done;
+	wt->inner = job;
+	pthread_mutex_init(&wt->mtx, NULL);
+	pthread_cond_init(&wt->cond, NULL);
+}
+
+static enrt_status
+waiter_fini(waiter *wt)
+{
+	pthread_cond_destroy(&wt->cond);
+	pthread_mutex_destroy(&wt->mtx);
+	return wt->status;
+}
+
+enrt_status
+writer_run(writer *w, writer_job *job)
+{
+	waiter wt;
+
+	assert(!pthread_equal(pthread_self(), w->thread));
+	waiter_init(&wt, job);
+	writer_submit(w, &wt.job);
+
+	pthread_mutex_lock(&wt.mtx);
+	while (!wt.finished) {
+		pthread_cond_wait(&wt.cond, &wt.mtx);
+	}
+	pthread_mutex_unlock(&wt.mtx);
+	return waiter_fini(&wt);
+}
+
+/* The waiter only keeps the outcome here: done may free the job. */
+enrt_status
+writer_apply_alone(store *s, writer_job *job)
+{
+	waiter wt;
+
+	waiter_init(&wt, job);
+	commit_batch(s, &wt.job);
+	return waiter_fini(&wt);
+}
+
+void
+writer_stop(writer *w)
+{
+	if (w == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&w->mtx);
+	w->stopping = true;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->mtx);
+	pthread_join(w->thread, NULL);
+
+	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->mtx);
+	free(w);
+}
