@@ -18,6 +18,7 @@
  * transactions of their own (rare admin changes, last-used flushes),
  * which LMDB serialises with the writer's.
  */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "writer.h"
 
 #include <assert.h>
@@ -181,6 +182,7 @@ writer_main(void *arg)
 	writer *w = arg;
 	writer_job *batch;
 
+	pthread_setname_np(pthread_self(), "enrtd:writer"); /* for top -H */
 	while ((batch = take_batch(w)) != NULL) {
 		commit_batch(w->store, batch);
 	}
