@@ -5,11 +5,11 @@
  *
  * Each request is a call, allocated for it, that lives until its reply
  * is encoded.  From rpc_serve, an Issue or a Revoke leaves its call
- * with the rules' writer and returns at once; the writer's thread ends
- * the call after the commit that made the change durable, so that the
- * reply still comes only after that commit, and no transport thread
- * waits for a disk flush.  rpc_handle ends every call before it
- * returns, on its own thread.
+ * with the rules' writer and returns at once; the writer's telling
+ * thread ends the call after the commit that made the change durable,
+ * so that the reply still comes only after that commit, and no
+ * transport thread waits for a disk flush.  rpc_handle ends every call
+ * before it returns, on its own thread.
  *
  * Secrets that arrive in a request (the credential, token values) are
  * wiped from the decoded message before it is freed.
@@ -375,7 +375,7 @@ typedef struct access_line {
 /*
  * One request from its bytes to its reply: what serving it holds until
  * the reply is encoded, which for an Issue or a Revoke is after the
- * writer's commit, on the writer's thread.
+ * writer's commit, on the writer's telling thread.
  */
 typedef struct call {
 	rules *rules;
@@ -387,7 +387,7 @@ typedef struct call {
 	access_line line;
 	uint64_t started;
 	err e;
-	bool defer; /* Issue and Revoke may finish on the writer's thread */
+	bool defer; /* Issue and Revoke may finish on the writer's teller */
 	rpc_reply answer;
 	void *arg;
 } call;

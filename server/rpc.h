@@ -25,7 +25,8 @@ typedef void (*rpc_reply)(void *arg, uint8_t *out, size_t len);
  * Serves the request of len bytes in in, which is the caller's again
  * when rpc_serve returns, and calls answer(arg, ...) once with the
  * reply: on this thread before rpc_serve returns, or, for an Issue or a
- * Revoke that went to the rules' writer, on the writer's thread once
+ * Revoke that went to the rules' writer, on the writer's telling
+ * thread once
  * its commit is durable.
  */
 void rpc_serve(

@@ -127,9 +127,9 @@ enrt_status rules_revoke(rules *r, const actor *a,
  * How an Issue or Revoke begun with rules_issue_start or
  * rules_revoke_start tells its end: done(arg), called once, when *out
  * or e holds what rules_issue or rules_revoke would have returned (e's
- * code is the status).  done runs on the writer's thread, or on the
- * calling thread before the start function returns when the rules
- * have no writer or the writer is stopping.
+ * code is the status).  done runs on the writer's telling thread, or
+ * on the calling thread before the start function returns when the
+ * rules have no writer or the writer is stopping.
  *
  * With audit_refusals, a refusal is recorded in the audit log as
  * audit_refusal would (naming refusal_target, which may be NULL), in
