@@ -12,6 +12,16 @@
  * batch_max 1 every job has a commit of its own, which is what a
  * server without batching would do.
  *
+ * What a batch shares is the fixed cost of a commit: the flush, the
+ * meta page, the pages every change touches (the audit log's last
+ * leaf, the free list, the upper branches).  Each Issue still writes
+ * its own leaves of the two indexes keyed at random (tokens by digest,
+ * ids), so a batch's commit grows with its size and the gain has a
+ * bound: on a 2-core VM with a virtio disk, a commit of one Issue took
+ * about 0.6 ms and one of twelve about 2.7 ms, which caps batched
+ * Issues at three to four times the rate of one commit each while the
+ * disk is idle, more when it is busy and flushes cost more.
+ *
  * Telling is the teller's so that the committer can begin the next
  * batch at once: a job's done builds and sends a reply, and on a small
  * machine sending a batch's replies (each a system call and a thread
