@@ -108,7 +108,9 @@ typedef enum worker_state {
 /*
  * A context and its request.  While the handler has the request, the
  * request's message waits in msg; a reply given before the handler
- * returned waits in out until it has.
+ * returned waits in out until it has.  The worker's own mutex guards
+ * that handover, so that answering in the handler, the common case,
+ * adds no wait on a lock that other contexts share.
  */
 typedef struct worker {
 	transport *t;
@@ -117,10 +119,12 @@ typedef struct worker {
 	nng_aio *aio;
 	worker_state state; /* the aio's own: set before each operation */
 	nng_msg *msg;       /* the request, from receipt to reply */
-	bool handling;      /* t->mtx: the handler has not returned */
-	bool answered;      /* t->mtx: a reply came while handling */
-	uint8_t *out;       /* t->mtx: that reply; NULL: drop */
-	size_t out_len;     /* t->mtx */
+	pthread_mutex_t mtx;
+	bool mtx_made;
+	bool handling;  /* mtx: the handler has not returned */
+	bool answered;  /* mtx: a reply came while handling */
+	uint8_t *out;   /* mtx: that reply; NULL: drop */
+	size_t out_len; /* mtx */
 } worker;
 
 struct transport {
@@ -269,6 +273,14 @@ send_reply(worker *w, uint8_t *out, size_t out_len)
 	send_msg(w);
 }
 
+static void
+note_waiting(transport *t)
+{
+	pthread_mutex_lock(&t->mtx);
+	t->waiting++;
+	pthread_mutex_unlock(&t->mtx);
+}
+
 /*
  * Hands the request to the handler.  Requests carry credentials: their
  * bytes are wiped as soon as the handler returns.  A reply given
@@ -284,23 +296,22 @@ handle(worker *w)
 	size_t out_len;
 	bool answered;
 
-	pthread_mutex_lock(&t->mtx);
-	w->handling = true;
+	w->handling = true; /* no other thread knows of w before the call */
 	w->answered = false;
-	pthread_mutex_unlock(&t->mtx);
-
 	t->handler(t->arg, (transport_request *)w, nng_msg_body(msg),
 	    nng_msg_len(msg));
 	sodium_memzero(nng_msg_body(msg), nng_msg_len(msg));
 
-	pthread_mutex_lock(&t->mtx);
+	pthread_mutex_lock(&w->mtx);
 	w->handling = false;
 	answered = w->answered;
 	out = w->out;
 	out_len = w->out_len;
 	w->out = NULL;
-	t->waiting += answered ? 0 : 1;
-	pthread_mutex_unlock(&t->mtx);
+	if (!answered) {
+		note_waiting(t); /* before transport_reply can see it waits */
+	}
+	pthread_mutex_unlock(&w->mtx);
 
 	if (answered) {
 		send_reply(w, out, out_len);
@@ -414,10 +425,21 @@ worker_fini(worker *w)
 	free(w->out);
 }
 
+static void
+worker_mutex_fini(worker *w)
+{
+	if (w->mtx_made) {
+		pthread_mutex_destroy(&w->mtx);
+	}
+}
+
 /* What outlives nng's objects while requests still wait for a reply. */
 static void
 free_remains(transport *t)
 {
+	for (unsigned i = 0; i < t->n_workers; i++) {
+		worker_mutex_fini(&t->workers[i]);
+	}
 	free(t->workers);
 	pthread_cond_destroy(&t->idle);
 	pthread_mutex_destroy(&t->mtx);
@@ -510,15 +532,18 @@ transport_reply(transport_request *req, uint8_t *out, size_t out_len)
 	worker *w = (worker *)req;
 	transport *t = w->t;
 
-	pthread_mutex_lock(&t->mtx);
+	pthread_mutex_lock(&w->mtx);
 	if (w->handling) {
 		w->answered =
 		    true; /* handle sends it once the handler returns */
 		w->out = out;
 		w->out_len = out_len;
-		pthread_mutex_unlock(&t->mtx);
+		pthread_mutex_unlock(&w->mtx);
 		return;
 	}
+	pthread_mutex_unlock(&w->mtx);
+
+	pthread_mutex_lock(&t->mtx);
 	t->waiting--;
 	if (t->abandoned) {
 		reply_too_late(t, out, out_len); /* unlocks */
@@ -902,6 +927,8 @@ open_workers(transport *t, unsigned n, err *e)
 		worker *w = &t->workers[i];
 
 		w->t = t;
+		pthread_mutex_init(&w->mtx, NULL);
+		w->mtx_made = true;
 		if ((rv = nng_aio_alloc(&w->aio, worker_cb, w)) == 0 &&
 		    (rv = nng_ctx_open(&w->ctx, t->sock)) == 0) {
 			w->ctx_open = true;
