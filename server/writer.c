@@ -8,7 +8,10 @@
  * Batching comes from the disk itself: while one commit waits for its
  * flush, the jobs submitted meanwhile queue up and go into the next
  * commit together.  Nothing waits on purpose for a batch to fill, so a
- * lone change is committed as soon as the committer is free.  With
+ * lone change is committed as soon as the committer is free.  Waiting
+ * was tried: lingering up to 1 ms after a busy commit doubled the jobs
+ * per commit at 16 requests in flight, but not the rate of Issues, which
+ * the work each request needs outside the writer bounded then.  With
  * batch_max 1 every job has a commit of its own, which is what a
  * server without batching would do.
  *
