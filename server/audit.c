@@ -1,6 +1,7 @@
 /*
- * The audit log, kept by the store in order of time.  Runs on the
- * transport's threads inside the transactions of the changes it records.
+ * The audit log, kept by the store in order of time.  Runs inside the
+ * transactions of the changes it records: on the transport's threads,
+ * or on the writer's for Issue and Revoke.
  */
 #include <string.h>
 
@@ -34,16 +35,24 @@ audit_record(
 }
 
 void
+audit_refused(store_txn *t, const actor *a, const char *action,
+    const char *target, enrt_status outcome)
+{
+	store_event ev = ENRT__V1__AUDIT_EVENT__INIT;
+
+	fill_event(&ev, a, action, target, outcome);
+	store_event_append(t, &ev);
+}
+
+void
 audit_refusal(rules *r, const actor *a, const char *action, const char *target,
     enrt_status outcome)
 {
-	store_event ev = ENRT__V1__AUDIT_EVENT__INIT;
 	store_txn *t;
 	enrt_status rc;
 
 	if ((rc = store_begin_write(r->store, &t)) == ENRT_OK) {
-		fill_event(&ev, a, action, target, outcome);
-		store_event_append(t, &ev);
+		audit_refused(t, a, action, target, outcome);
 		rc = store_commit(t);
 	}
 	if (rc != ENRT_OK) {

@@ -24,6 +24,14 @@ void audit_record(
 void audit_refusal(rules *r, const actor *a, const char *action,
     const char *target, enrt_status outcome);
 
+/*
+ * Appends to t that a's attempt at action was refused with outcome: the
+ * event audit_refusal commits alone, for a caller that has a
+ * transaction of its own for it.
+ */
+void audit_refused(store_txn *t, const actor *a, const char *action,
+    const char *target, enrt_status outcome);
+
 /* Events from req->since (or the beginning) in order, a page at a time. */
 enrt_status audit_list(rules *r, const actor *a,
     const Enrt__V1__ListAuditRequest *req, Enrt__V1__ListAuditReply **out,

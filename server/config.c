@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "transport.h"
+#include "writer.h"
 
 #define SECTION     "enrtd"
 #define WHERE_MAX   (ERR_MESSAGE_MAX / 2)
@@ -65,6 +66,8 @@ static const setting settings[CONFIG_SETTINGS] = {
         1024UL * 1024, "must be a whole number of MiB from 1 to 1048576"},
     [CONFIG_CONTEXTS] = {"contexts", "ENRTD_CONTEXTS", KIND_NUMBER, 1,
         TRANSPORT_CONTEXTS_MAX, "must be a whole number from 1 to 4096"},
+    [CONFIG_COMMIT_BATCH] = {"commit-batch", "ENRTD_COMMIT_BATCH", KIND_NUMBER,
+        1, WRITER_BATCH_MAX, "must be a whole number from 1 to 1024"},
     [CONFIG_TLS_CERT] = {"tls-cert", "ENRTD_TLS_CERT", KIND_TEXT, 0, 0,
         "must not be empty"},
     [CONFIG_TLS_KEY] = {"tls-key", "ENRTD_TLS_KEY", KIND_TEXT, 0, 0,
@@ -90,6 +93,8 @@ static const struct option options[] = {
         OPT_SETTING + CONFIG_FLUSH_INTERVAL},
     {"map-size", required_argument, NULL, OPT_SETTING + CONFIG_MAP_SIZE},
     {"contexts", required_argument, NULL, OPT_SETTING + CONFIG_CONTEXTS},
+    {"commit-batch", required_argument, NULL,
+        OPT_SETTING + CONFIG_COMMIT_BATCH},
     {"tls-cert", required_argument, NULL, OPT_SETTING + CONFIG_TLS_CERT},
     {"tls-key", required_argument, NULL, OPT_SETTING + CONFIG_TLS_KEY},
     {"insecure-tcp", no_argument, NULL, OPT_SETTING + CONFIG_INSECURE_TCP},
@@ -144,6 +149,8 @@ number_field(config *cfg, config_setting id)
 		return &cfg->map_mib;
 	case CONFIG_RETENTION_DAYS:
 		return &cfg->retention_days;
+	case CONFIG_COMMIT_BATCH:
+		return &cfg->commit_batch;
 	default:
 		return &cfg->contexts;
 	}
@@ -589,6 +596,7 @@ set_defaults(config *cfg, err *e)
 	cfg->map_mib = 1024;
 	cfg->contexts = 64;
 	cfg->retention_days = 30;
+	cfg->commit_batch = CONFIG_DEFAULT_BATCH;
 	if ((cfg->data = strdup(CONFIG_DEFAULT_DATA)) == NULL) {
 		return err_set(e, ENRT_RESOURCE_EXHAUSTED, "out of memory");
 	}
@@ -740,6 +748,10 @@ config_usage(FILE *f)
 	    "(default 1024)\n"
 	    "  --contexts N            requests served at once, 1 to 4096 "
 	    "(default 64)\n"
+	    "  --commit-batch N        Issues and Revokes per durable commit, "
+	    "at most,\n"
+	    "                          1 to 1024 (default 256; 1: a commit "
+	    "each)\n"
 	    "  --tls-cert FILE         PEM certificate (and chain) for "
 	    "tls+tcp:// URLs\n"
 	    "  --tls-key FILE          PEM private key of that certificate, "

@@ -28,10 +28,11 @@
 #include "error.h"
 #include "log.h"
 
-#define CONFIG_URLS_MAX     16
-#define CONFIG_DEFAULT_DATA "enrt-data"
-#define CONFIG_DEFAULT_TCP  "tcp://127.0.0.1:7600"
-#define CONFIG_SOCKET_NAME  "enrt.sock"
+#define CONFIG_URLS_MAX      16
+#define CONFIG_DEFAULT_DATA  "enrt-data"
+#define CONFIG_DEFAULT_TCP   "tcp://127.0.0.1:7600"
+#define CONFIG_SOCKET_NAME   "enrt.sock"
+#define CONFIG_DEFAULT_BATCH 256
 
 /* Where a setting's value came from. */
 typedef enum config_source {
@@ -50,6 +51,7 @@ typedef enum config_setting {
 	CONFIG_FLUSH_INTERVAL,
 	CONFIG_MAP_SIZE,
 	CONFIG_CONTEXTS,
+	CONFIG_COMMIT_BATCH,
 	CONFIG_TLS_CERT,
 	CONFIG_TLS_KEY,
 	CONFIG_INSECURE_TCP,
@@ -77,6 +79,7 @@ typedef struct config {
 	unsigned long flush_s;
 	unsigned long map_mib;
 	unsigned long contexts;
+	unsigned long commit_batch; /* Issues and Revokes per commit, most */
 	char *tls_cert;
 	char *tls_key;
 	bool insecure_tcp;

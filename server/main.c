@@ -1,9 +1,11 @@
 /*
  * enrtd: reads its flags, opens and locks the data directory and the
- * store, starts the last-used flusher, the purge and the transport, and
- * serves until SIGINT or SIGTERM; then drains the requests in progress,
- * flushes last-used times and closes the store.  "enrtd backup" and
- * "enrtd restore" run a command of command.c instead.
+ * store, starts the last-used flusher, the writer, the purge and the
+ * transport, and serves until SIGINT or SIGTERM; then drains the requests
+ * in progress (the transport first, while the writer still commits the
+ * changes they wait for), stops the writer and the purge, flushes
+ * last-used times and closes the store.  "enrtd backup" and "enrtd
+ * restore" run a command of command.c instead.
  *
  * The main thread owns every long-lived object here and does nothing but
  * start, wait for a signal, and stop.  The signals are blocked before any
@@ -35,6 +37,7 @@
 #include "rules.h"
 #include "store.h"
 #include "transport.h"
+#include "writer.h"
 
 #define STORE_DIR       "store"
 #define CREDENTIAL_NAME "admin.credential"
@@ -53,6 +56,7 @@ typedef struct server {
 	store *store;
 	lastused *lastused;
 	purge *purge;
+	writer *writer;
 	rules rules;
 	transport *transport;
 	http *http;
@@ -273,6 +277,32 @@ start_purge(server *srv)
 	return true;
 }
 
+static bool
+start_writer(server *srv)
+{
+	enrt_status st;
+	unsigned batch = (unsigned)srv->cfg.commit_batch;
+
+	if ((st = writer_start(&srv->writer, srv->store, batch)) != ENRT_OK) {
+		return failed_status("writer", st);
+	}
+	srv->rules.writer = srv->writer;
+	return true;
+}
+
+static void
+answer(void *req, uint8_t *out, size_t len)
+{
+	transport_reply(req, out, len);
+}
+
+/* The transport's handler: rules in arg, the reply whenever it is made. */
+static void
+serve(void *arg, transport_request *req, const uint8_t *in, size_t len)
+{
+	rpc_serve(arg, in, len, answer, req);
+}
+
 static transport_options
 transport_config(server *srv)
 {
@@ -283,7 +313,7 @@ transport_config(server *srv)
 	    .tls_cert_file = srv->cfg.tls_cert,
 	    .tls_key_file = srv->cfg.tls_key,
 	    .insecure_tcp = srv->cfg.insecure_tcp,
-	    .handler = rpc_handle,
+	    .handler = serve,
 	    .arg = &srv->rules,
 	};
 
@@ -382,8 +412,8 @@ start_server(server *srv)
 {
 	return init_process(srv) && choose_urls(srv) && check_transport(srv) &&
 	       check_http(srv) && open_data(srv) && start_lastused(srv) &&
-	       bootstrap(srv) && start_purge(srv) && start_transport(srv) &&
-	       start_http(srv);
+	       start_writer(srv) && bootstrap(srv) && start_purge(srv) &&
+	       start_transport(srv) && start_http(srv);
 }
 
 /* SIGHUP has no meaning yet; it is noted and otherwise ignored. */
@@ -409,6 +439,7 @@ stop_server(server *srv)
 {
 	http_stop(srv->http);
 	transport_stop(srv->transport);
+	writer_stop(srv->writer);
 	purge_stop(srv->purge);
 	lastused_stop(srv->lastused);
 	store_close(srv->store);

@@ -32,6 +32,7 @@ static op_counters ops[METRICS_OPS];
 static atomic_uint_fast64_t answers[METRICS_CAUSES];
 static atomic_uint_fast64_t flushes_ok, flushes_failed;
 static atomic_int_fast64_t last_flush_us; /* 0: none yet */
+static atomic_uint_fast64_t commits_ok, commits_failed, commit_jobs;
 
 static void
 add(atomic_uint_fast64_t *counter, uint64_t n)
@@ -95,6 +96,13 @@ metrics_flush(bool ok)
 		atomic_store_explicit(
 		    &last_flush_us, now_us, memory_order_relaxed);
 	}
+}
+
+void
+metrics_commit(bool ok, size_t jobs)
+{
+	add(ok ? &commits_ok : &commits_failed, 1);
+	add(&commit_jobs, jobs);
 }
 
 /* ------------------------------------------------------------------ */
@@ -262,6 +270,24 @@ write_flushes(metrics_text *t, int64_t now_us)
 	    (unsigned long long)get(&flushes_failed), flush_lag(now_us));
 }
 
+static void
+write_commits(metrics_text *t)
+{
+	metrics_printf(t,
+	    "# HELP enrtd_write_commits_total Write transactions of the "
+	    "batching writer, by result.\n"
+	    "# TYPE enrtd_write_commits_total counter\n"
+	    "enrtd_write_commits_total{result=\"ok\"} %llu\n"
+	    "enrtd_write_commits_total{result=\"failed\"} %llu\n"
+	    "# HELP enrtd_write_jobs_total Changes (Issue, Revoke, refusal "
+	    "records) that the writer's commits carried.\n"
+	    "# TYPE enrtd_write_jobs_total counter\n"
+	    "enrtd_write_jobs_total %llu\n",
+	    (unsigned long long)get(&commits_ok),
+	    (unsigned long long)get(&commits_failed),
+	    (unsigned long long)get(&commit_jobs));
+}
+
 void
 metrics_write(metrics_text *t, metrics_namer op_name, metrics_namer cause_name)
 {
@@ -271,4 +297,5 @@ metrics_write(metrics_text *t, metrics_namer op_name, metrics_namer cause_name)
 	write_latency(t, op_name);
 	write_answers(t, cause_name);
 	write_flushes(t, now_us);
+	write_commits(t);
 }

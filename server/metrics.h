@@ -1,10 +1,10 @@
 /*
  * The server's counters, for /metrics: requests by operation and status,
  * their latency as histograms with fixed buckets, Introspect answers by
- * cause, and the last-used flushes.  Counting is a relaxed atomic add,
- * with no lock, so that the Introspect path stays cheap; a scrape reads
- * each counter on its own, so one scrape is not a snapshot of one
- * instant (a request may show in its counter before its histogram).
+ * cause, the last-used flushes, and the writer's batched commits.  Counting is
+ * a relaxed atomic add, with no lock, so that the Introspect path stays cheap;
+ * a scrape reads each counter on its own, so one scrape is not a snapshot of
+ * one instant (a request may show in its counter before its histogram).
  *
  * Operations and causes are counted by number (the request's op case,
  * the rules' cause); their names come from the caller of metrics_write,
@@ -33,6 +33,12 @@ void metrics_answer(unsigned cause);
 /* Notes a last-used flush that ended now (ok: committed, or nothing). */
 void metrics_flush(bool ok);
 
+/*
+ * Counts one commit of the writer's (ok: durable) and the jobs it
+ * carried, so that jobs per commit shows how well writes batch.
+ */
+void metrics_commit(bool ok, size_t jobs);
+
 /* A growing text buffer; a failed allocation makes it failed, sticky. */
 typedef struct metrics_text {
 	char *buf;
@@ -53,7 +59,8 @@ typedef const char *(*metrics_namer)(unsigned index);
 /*
  * Appends every counter in Prometheus text format: requests and
  * latency for each op that op_name names, answers for each cause that
- * cause_name names, and the last-used flushes and their lag.
+ * cause_name names, the last-used flushes and their lag, and the
+ * writer's commits and jobs.
  */
 void metrics_write(
     metrics_text *t, metrics_namer op_name, metrics_namer cause_name);

@@ -3,6 +3,14 @@
  * check the role, run the operation, encode the reply.  Holds no state
  * of its own; runs on the transport's threads, concurrently.
  *
+ * Each request is a call, allocated for it, that lives until its reply
+ * is encoded.  From rpc_serve, an Issue or a Revoke leaves its call
+ * with the rules' writer and returns at once; the writer's telling
+ * thread ends the call after the commit that made the change durable,
+ * so that the reply still comes only after that commit, and no
+ * transport thread waits for a disk flush.  rpc_handle ends every call
+ * before it returns, on its own thread.
+ *
  * Secrets that arrive in a request (the credential, token values) are
  * wiped from the decoded message before it is freed.
  */
@@ -369,37 +377,25 @@ typedef struct access_line {
 	char token_id[FORMAT_ID_MAX];
 } access_line;
 
-/* Everything between a decoded request and its reply's status. */
-static enrt_status
-serve(rules *r, const Enrt__V1__Request *req, Enrt__V1__Reply *reply,
-    access_line *line, err *e)
-{
-	store_caller *caller = NULL;
+/*
+ * One request from its bytes to its reply: what serving it holds until
+ * the reply is encoded, which for an Issue or a Revoke is after the
+ * writer's commit, on the writer's telling thread.
+ */
+typedef struct call {
+	rules *rules;
+	Enrt__V1__Request *req; /* NULL: not decoded */
+	Enrt__V1__Reply *reply;
 	const operation *op;
-	actor a;
-
-	if (check_envelope(req, &op, e) != ENRT_OK) {
-		return e->code;
-	}
-	line->op = op->name;
-	line->op_index = (unsigned)req->op_case;
-	if (rules_authenticate(r, req->credential, &caller, e) != ENRT_OK) {
-		return e->code;
-	}
-	snprintf(line->caller, sizeof(line->caller), "%s", caller->id);
-
-	a.caller = caller;
-	a.person = NULL;
-	a.now = now_seconds();
-	if (settle_actor(r, &a, op, req, e) == ENRT_OK &&
-	    run(r, &a, req, reply, e) == ENRT_OK) {
-		reply->result_case = op->result;
-	} else if (audits_refusal(&a, op)) {
-		audit_refusal(r, &a, op->action, audit_target(req), e->code);
-	}
-	store_free(caller);
-	return e->code;
-}
+	store_caller *caller;
+	actor actor;
+	access_line line;
+	uint64_t started;
+	err e;
+	bool defer; /* Issue and Revoke may finish on the writer's teller */
+	rpc_reply answer;
+	void *arg;
+} call;
 
 /*
  * The token a request was about, where its id is known: the one issued,
@@ -534,36 +530,180 @@ decode(const uint8_t *in, size_t len, err *e)
 	return NULL;
 }
 
+/*
+ * Encodes the reply, counts and logs the request, hands the reply over
+ * and frees the call.
+ */
+static void
+finish(call *c)
+{
+	uint8_t *out = NULL;
+	size_t out_len = 0;
+	uint64_t micros;
+
+	if (c->req != NULL) {
+		note_token(c->req, c->reply, &c->line);
+		wipe_request(c->req);
+		reply_free(c->req);
+	}
+	store_free(c->caller);
+
+	c->reply->has_status = true;
+	c->reply->status = (Enrt__V1__Status)c->e.code;
+	c->reply->message = c->e.code == ENRT_OK ? NULL : c->e.message;
+	(void)encode(c->reply, &out, &out_len); /* false: out stays NULL */
+	free_reply(c->reply);
+
+	micros = now_micros() - c->started;
+	metrics_request(c->line.op_index, c->e.code, micros);
+	log_debug("request", "op=%s caller=%s status=%s us=%llu token_id=%s",
+	    c->line.op, c->line.caller, enrt_status_name(c->e.code),
+	    (unsigned long long)micros, c->line.token_id);
+	c->answer(c->arg, out, out_len);
+	free(c);
+}
+
+/* An Issue or Revoke is done: its status is in c->e. */
+static void
+change_done(void *arg)
+{
+	call *c = arg;
+
+	if (c->e.code == ENRT_OK) {
+		c->reply->result_case = c->op->result;
+	}
+	finish(c);
+}
+
+/*
+ * Starts an Issue or a Revoke through the writer, which records a
+ * refusal itself, in the same commit; false for any other operation.
+ */
+static bool
+start_change(call *c)
+{
+	const Enrt__V1__Request *req = c->req;
+	rules_pending pending = {.done = change_done,
+	    .arg = c,
+	    .audit_refusals = audits_refusal(&c->actor, c->op),
+	    .refusal_target = audit_target(req)};
+
+	switch (req->op_case) {
+	case ENRT__V1__REQUEST__OP_ISSUE:
+		rules_issue_start(c->rules, &c->actor, req->issue,
+		    &c->reply->issue, &c->e, &pending);
+		return true;
+	case ENRT__V1__REQUEST__OP_REVOKE:
+		rules_revoke_start(c->rules, &c->actor, req->revoke,
+		    &c->reply->revoke, &c->e, &pending);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Names the caller, who acts at this second, in the call. */
+static enrt_status
+authenticate(call *c)
+{
+	if (rules_authenticate(
+	        c->rules, c->req->credential, &c->caller, &c->e) != ENRT_OK) {
+		return c->e.code;
+	}
+	snprintf(c->line.caller, sizeof(c->line.caller), "%s", c->caller->id);
+	c->actor.caller = c->caller;
+	c->actor.person = NULL;
+	c->actor.now = now_seconds();
+	return ENRT_OK;
+}
+
+/*
+ * Everything between a decoded request and its reply's status.  True
+ * when an Issue or Revoke was started that finishes the call later.
+ */
+static bool
+serve(call *c)
+{
+	const Enrt__V1__Request *req = c->req;
+	err *e = &c->e;
+
+	if (check_envelope(req, &c->op, e) != ENRT_OK) {
+		return false;
+	}
+	c->line.op = c->op->name;
+	c->line.op_index = (unsigned)req->op_case;
+	if (authenticate(c) != ENRT_OK) {
+		return false;
+	}
+
+	if (settle_actor(c->rules, &c->actor, c->op, req, e) == ENRT_OK) {
+		if (c->defer && start_change(c)) {
+			return true;
+		}
+		if (run(c->rules, &c->actor, req, c->reply, e) == ENRT_OK) {
+			c->reply->result_case = c->op->result;
+			return false;
+		}
+	}
+	if (audits_refusal(&c->actor, c->op)) {
+		audit_refusal(c->rules, &c->actor, c->op->action,
+		    audit_target(req), e->code);
+	}
+	return false;
+}
+
+static void
+serve_bytes(rules *r, const uint8_t *in, size_t len, bool defer,
+    rpc_reply answer, void *arg)
+{
+	call *c = reply_alloc(sizeof(*c));
+
+	memset(c, 0, sizeof(*c));
+	c->started = now_micros();
+	c->rules = r;
+	c->defer = defer;
+	c->answer = answer;
+	c->arg = arg;
+	c->e.code = ENRT_OK;
+	c->line = (access_line){.op = "-", .caller = "-", .token_id = "-"};
+	c->reply = reply_alloc(sizeof(*c->reply));
+	enrt__v1__reply__init(c->reply);
+
+	c->req = decode(in, len, &c->e);
+	if (c->req == NULL || !serve(c)) {
+		finish(c);
+	}
+}
+
+void
+rpc_serve(rules *r, const uint8_t *in, size_t len, rpc_reply answer, void *arg)
+{
+	serve_bytes(r, in, len, true, answer, arg);
+}
+
+/* The reply of a call that rpc_handle serves on its own thread. */
+typedef struct collected {
+	uint8_t *out;
+	size_t len;
+} collected;
+
+static void
+collect(void *arg, uint8_t *out, size_t len)
+{
+	collected *got = arg;
+
+	got->out = out;
+	got->len = len;
+}
+
 bool
 rpc_handle(
     void *arg, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
 {
-	Enrt__V1__Reply *reply = reply_alloc(sizeof(*reply));
-	Enrt__V1__Request *req;
-	access_line line = {.op = "-", .caller = "-", .token_id = "-"};
-	uint64_t started = now_micros(), micros;
-	err e = {.code = ENRT_OK};
-	bool sent;
+	collected got = {NULL, 0};
 
-	enrt__v1__reply__init(reply);
-	req = decode(in, len, &e);
-	if (req != NULL) {
-		serve(arg, req, reply, &line, &e);
-		note_token(req, reply, &line);
-		wipe_request(req);
-		reply_free(req);
-	}
-
-	reply->has_status = true;
-	reply->status = (Enrt__V1__Status)e.code;
-	reply->message = e.code == ENRT_OK ? NULL : e.message;
-	sent = encode(reply, out, out_len);
-	free_reply(reply);
-
-	micros = now_micros() - started;
-	metrics_request(line.op_index, e.code, micros);
-	log_debug("request", "op=%s caller=%s status=%s us=%llu token_id=%s",
-	    line.op, line.caller, enrt_status_name(e.code),
-	    (unsigned long long)micros, line.token_id);
-	return sent;
+	serve_bytes(arg, in, len, false, collect, &got);
+	*out = got.out;
+	*out_len = got.len;
+	return got.out != NULL;
 }

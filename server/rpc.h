@@ -14,7 +14,29 @@
 
 #include "rules.h"
 
-/* A transport_handler; arg is the server's rules. */
+/*
+ * Takes the encoded reply (malloc'd, len bytes; the callee wipes and
+ * frees it), or NULL when no reply could be made and the request is to
+ * be dropped.
+ */
+typedef void (*rpc_reply)(void *arg, uint8_t *out, size_t len);
+
+/*
+ * Serves the request of len bytes in in, which is the caller's again
+ * when rpc_serve returns, and calls answer(arg, ...) once with the
+ * reply: on this thread before rpc_serve returns, or, for an Issue or a
+ * Revoke that went to the rules' writer, on the writer's telling
+ * thread once
+ * its commit is durable.
+ */
+void rpc_serve(
+    rules *r, const uint8_t *in, size_t len, rpc_reply answer, void *arg);
+
+/*
+ * Serves one request on this thread and returns with its reply in *out
+ * (malloc'd, *out_len bytes), or false when none could be made.  arg
+ * is the server's rules; Issue and Revoke wait here for their commit.
+ */
 bool rpc_handle(
     void *arg, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len);
 

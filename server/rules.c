@@ -5,9 +5,17 @@
  *
  * Owns nothing but the digest key; state lives in the store and uses in
  * the last-used table.  Runs on the transport's threads, concurrently:
- * every function works in its own store transaction.
+ * every function works in its own store transaction, except Issue and
+ * Revoke.  Those are changes (see "Changes through the writer"): every
+ * check and write of one runs as a job of the writer, on its thread,
+ * in a transaction nested in a batch that many changes share, and its
+ * reply is built once that batch's commit is durable.  So a busy
+ * server flushes its disk once for many Issues, and no transport
+ * thread ever waits on a flush for them.  Without a writer (rules_init
+ * leaves none) the same job commits alone on the calling thread.
  */
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +26,7 @@
 #include "reply.h"
 #include "rules.h"
 #include "validate.h"
+#include "writer.h"
 
 #define SECONDS_PER_DAY 86400
 
@@ -79,6 +88,7 @@ rules_init(rules *r, store *s, lastused *lu, const uint8_t key[RULES_KEY_LEN])
 {
 	r->store = s;
 	r->lastused = lu;
+	r->writer = NULL;
 	memcpy(r->key, key, RULES_KEY_LEN);
 	r->data_dir = NULL;
 	r->backup_dir = NULL;
@@ -303,28 +313,47 @@ token_info(const store_token *tok, const store_app *app, standing s)
 	return info;
 }
 
-enrt_status
-rules_commit(store_txn *t, err *e)
+/* The sticky error of t, as a refusal in e that keeps the store's words. */
+static enrt_status
+txn_refusal(const store_txn *t, err *e)
 {
 	enrt_status rc = store_status(t);
 
 	if (rc != ENRT_OK) {
 		err_set(e, rc, "%s", store_message(t));
+	}
+	return rc;
+}
+
+/* A commit that failed, or never happened: nothing was written. */
+static enrt_status
+commit_failed(enrt_status rc, err *e)
+{
+	switch (rc) {
+	case ENRT_RESOURCE_EXHAUSTED:
+		return err_set(e, rc,
+		    "the store is full; nothing was written; restart enrtd "
+		    "with a larger map-size");
+	case ENRT_UNAVAILABLE:
+		return err_set(
+		    e, rc, "the server is shutting down; nothing was written");
+	default:
+		return err_set(
+		    e, rc, "the store could not commit; nothing was written");
+	}
+}
+
+enrt_status
+rules_commit(store_txn *t, err *e)
+{
+	enrt_status rc;
+
+	if ((rc = txn_refusal(t, e)) != ENRT_OK) {
 		store_abort(t);
 		return rc;
 	}
 	rc = store_commit(t);
-	if (rc == ENRT_RESOURCE_EXHAUSTED) {
-		return err_set(e, rc,
-		    "the store is full; nothing was written; restart enrtd "
-		    "with a larger map-size");
-	}
-	if (rc != ENRT_OK) {
-		return err_set(e, rc,
-		    "the store could not commit; "
-		    "nothing was written");
-	}
-	return ENRT_OK;
+	return rc == ENRT_OK ? rc : commit_failed(rc, e);
 }
 
 enrt_status
@@ -552,7 +581,7 @@ rules_sync_person(rules *r, const actor *a, err *e)
 }
 
 /* ------------------------------------------------------------------ */
-/* Issue                                                               */
+/* Changes through the writer                                          */
 
 /* What an Issue request asks for, once its fields have been checked. */
 typedef struct issue_plan {
@@ -561,6 +590,136 @@ typedef struct issue_plan {
 	const char *owner; /* PAT: the user it acts as */
 	bool issuer_admin;
 } issue_plan;
+
+/* An Issue between its steps. */
+typedef struct issue_change {
+	const Enrt__V1__IssueRequest *req;
+	Enrt__V1__IssueReply **out;
+	issue_plan plan;
+	store_app *app;
+	store_token rec; /* points into req, plan, app and the two below */
+	char value[FORMAT_SECRET_LEN + 1];
+	char id[FORMAT_ID_MAX];
+} issue_change;
+
+/* A Revoke between its steps. */
+typedef struct revoke_change {
+	const Enrt__V1__RevokeRequest *req;
+	Enrt__V1__RevokeReply **out;
+	uint32_t count;
+	char token_id[FORMAT_ID_MAX]; /* the one revoked by id or value */
+} revoke_change;
+
+/*
+ * An Issue or a Revoke on its way through the writer: its job, what it
+ * keeps between the step in the writer's transaction and the reply,
+ * and whom to tell.  Freed by change_done.
+ */
+typedef struct change change;
+
+struct change {
+	writer_job job; /* first: the writer hands this back */
+	rules *rules;
+	const actor *actor;
+	err *e;
+	const char *action; /* of the audit event of a refusal */
+	rules_pending pending;
+	enrt_status (*apply)(change *c, store_txn *t);
+	void (*finish)(change *c); /* once the commit is durable */
+	void (*free)(change *c);   /* NULL: nothing of its own */
+	union {
+		issue_change issue;
+		revoke_change revoke;
+	};
+};
+
+static enrt_status
+change_apply(writer_job *job, store_txn *t)
+{
+	change *c = (change *)job;
+
+	return c->apply(c, t);
+}
+
+static void
+change_refused(writer_job *job, store_txn *t, enrt_status st)
+{
+	change *c = (change *)job;
+
+	audit_refused(t, c->actor, c->action, c->pending.refusal_target, st);
+}
+
+/*
+ * A refusal of the change's own has its message already; a status that
+ * reaches a change whose step had none is the commit's.
+ */
+static void
+change_done(writer_job *job, enrt_status st)
+{
+	change *c = (change *)job;
+	rules_pending pending = c->pending;
+
+	if (st == ENRT_OK) {
+		c->finish(c);
+	} else if (c->e->code == ENRT_OK) {
+		commit_failed(st, c->e);
+	}
+	if (c->free != NULL) {
+		c->free(c);
+	}
+	free(c);
+	if (pending.done != NULL) {
+		pending.done(pending.arg);
+	}
+}
+
+static change *
+change_new(rules *r, const actor *a, err *e, const char *action)
+{
+	change *c = reply_alloc(sizeof(*c));
+
+	memset(c, 0, sizeof(*c));
+	c->job.apply = change_apply;
+	c->job.done = change_done;
+	c->rules = r;
+	c->actor = a;
+	c->e = e;
+	c->action = action;
+	e->code = ENRT_OK;
+	e->message[0] = '\0';
+	return c;
+}
+
+/* Applies c and waits for its outcome, with or without a writer. */
+static enrt_status
+change_run(change *c)
+{
+	err *e = c->e;
+
+	if (c->rules->writer == NULL) {
+		writer_apply_alone(c->rules->store, &c->job);
+	} else {
+		writer_run(c->rules->writer, &c->job);
+	}
+	return e->code;
+}
+
+static void
+change_start(change *c, const rules_pending *pending)
+{
+	c->pending = *pending;
+	if (pending->audit_refusals) {
+		c->job.refused = change_refused;
+	}
+	if (c->rules->writer == NULL) {
+		writer_apply_alone(c->rules->store, &c->job);
+	} else {
+		writer_submit(c->rules->writer, &c->job);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Issue                                                               */
 
 static enrt_status
 check_expiry_field(const Enrt__V1__IssueRequest *req, int64_t now, err *e)
@@ -814,80 +973,103 @@ fill_record(store_token *rec, const actor *a, const store_app *app,
 }
 
 /*
- * Makes the token, stores its digest and commits; only then does the
- * reply carry the value.  Consumes t.
+ * Makes the token and stores its digest in t; the value stays in c
+ * until the reply, once the commit is durable, carries it.
  */
-static enrt_status
-mint(rules *r, store_txn *t, const actor *a, const store_app *app,
-    const Enrt__V1__IssueRequest *req, const issue_plan *plan,
-    Enrt__V1__IssueReply **out, err *e)
+static void
+mint(rules *r, store_txn *t, change *c)
 {
+	issue_change *is = &c->issue;
 	uint8_t raw[FORMAT_RAW_LEN], digest[STORE_DIGEST_LEN];
-	char value[FORMAT_SECRET_LEN + 1], id[FORMAT_ID_MAX];
-	store_token rec = ENRT__V1__TOKEN_RECORD__INIT;
-	Enrt__V1__IssueReply *reply;
 
 	randombytes_buf(raw, sizeof(raw));
-	format_secret(value, ENRT_TOKEN_PREFIX, raw);
+	format_secret(is->value, ENRT_TOKEN_PREFIX, raw);
 	sodium_memzero(raw, sizeof(raw));
-	rules_digest(r, value, FORMAT_SECRET_LEN, digest);
-	format_random_id(id, "tok_");
+	rules_digest(r, is->value, FORMAT_SECRET_LEN, digest);
+	format_random_id(is->id, "tok_");
 
-	rec.id = id;
-	fill_record(&rec, a, app, req, plan);
-	store_token_add(t, digest, &rec);
-	audit_record(t, a, "issue", id);
-	if (rules_commit(t, e) != ENRT_OK) {
-		sodium_memzero(value, sizeof(value));
+	is->rec.id = is->id;
+	fill_record(&is->rec, c->actor, is->app, is->req, &is->plan);
+	store_token_add(t, digest, &is->rec);
+	audit_record(t, c->actor, "issue", is->id);
+}
+
+/* The writer's step of an Issue: every check, then the new token. */
+static enrt_status
+apply_issue(change *c, store_txn *t)
+{
+	issue_change *is = &c->issue;
+	const Enrt__V1__IssueRequest *req = is->req;
+	const actor *a = c->actor;
+	err *e = c->e;
+
+	if (check_issue_fields(a, req, &is->plan, e) != ENRT_OK ||
+	    rules_load_app(t, req->app_id, &is->app, e) != ENRT_OK ||
+	    check_policy(is->app, req, &is->plan, e) != ENRT_OK ||
+	    check_lifetime(is->app, req, a->now, e) != ENRT_OK ||
+	    check_allowed_scopes(is->app, &is->plan, e) != ENRT_OK) {
 		return e->code;
 	}
+	if (req->kind == ENRT__V1__TOKEN_KIND__PAT &&
+	    check_pat_owner(t, a, is->app, &is->plan, e) != ENRT_OK) {
+		return e->code;
+	}
+	mint(c->rules, t, c);
+	return txn_refusal(t, e);
+}
 
-	reply = reply_alloc(sizeof(*reply));
+/* After the commit: the reply, which alone carries the value. */
+static void
+finish_issue(change *c)
+{
+	issue_change *is = &c->issue;
+	Enrt__V1__IssueReply *reply = reply_alloc(sizeof(*reply));
+
 	enrt__v1__issue_reply__init(reply);
-	reply->token = reply_strdup(value);
-	reply->info = token_info(&rec, app, STANDING_ACTIVE);
-	sodium_memzero(value, sizeof(value));
-	log_info("token_issued", "token_id=%s kind=%s app_id=%s caller=%s", id,
-	    enrt_kind_name((enrt_kind)req->kind), app->id, a->caller->id);
-	*out = reply;
-	return ENRT_OK;
+	reply->token = reply_strdup(is->value);
+	reply->info = token_info(&is->rec, is->app, STANDING_ACTIVE);
+	log_info("token_issued", "token_id=%s kind=%s app_id=%s caller=%s",
+	    is->id, enrt_kind_name((enrt_kind)is->req->kind), is->app->id,
+	    c->actor->caller->id);
+	*is->out = reply;
+}
+
+static void
+free_issue(change *c)
+{
+	sodium_memzero(c->issue.value, sizeof(c->issue.value));
+	store_free(c->issue.app);
+	free(c->issue.plan.scopes);
+}
+
+static change *
+issue_change_new(rules *r, const actor *a, const Enrt__V1__IssueRequest *req,
+    Enrt__V1__IssueReply **out, err *e)
+{
+	change *c = change_new(r, a, e, "issue");
+
+	*out = NULL;
+	c->apply = apply_issue;
+	c->finish = finish_issue;
+	c->free = free_issue;
+	c->issue.req = req;
+	c->issue.out = out;
+	enrt__v1__token_record__init(&c->issue.rec);
+	return c;
 }
 
 enrt_status
 rules_issue(rules *r, const actor *a, const Enrt__V1__IssueRequest *req,
     Enrt__V1__IssueReply **out, err *e)
 {
-	issue_plan plan = {0};
-	store_app *app = NULL;
-	store_txn *t = NULL;
-	enrt_status rc;
+	return change_run(issue_change_new(r, a, req, out, e));
+}
 
-	*out = NULL;
-	if ((rc = check_issue_fields(a, req, &plan, e)) != ENRT_OK) {
-		goto done;
-	}
-	if ((rc = store_begin_write(r->store, &t)) != ENRT_OK) {
-		rc = rules_store_failed(rc, e);
-		goto done;
-	}
-	if ((rc = rules_load_app(t, req->app_id, &app, e)) != ENRT_OK ||
-	    (rc = check_policy(app, req, &plan, e)) != ENRT_OK ||
-	    (rc = check_lifetime(app, req, a->now, e)) != ENRT_OK ||
-	    (rc = check_allowed_scopes(app, &plan, e)) != ENRT_OK) {
-		goto done;
-	}
-	if (req->kind == ENRT__V1__TOKEN_KIND__PAT &&
-	    (rc = check_pat_owner(t, a, app, &plan, e)) != ENRT_OK) {
-		goto done;
-	}
-	rc = mint(r, t, a, app, req, &plan, out, e);
-	t = NULL;
-
-done:
-	store_abort(t);
-	store_free(app);
-	free(plan.scopes);
-	return rc;
+void
+rules_issue_start(rules *r, const actor *a, const Enrt__V1__IssueRequest *req,
+    Enrt__V1__IssueReply **out, err *e, const rules_pending *pending)
+{
+	change_start(issue_change_new(r, a, req, out, e), pending);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1044,18 +1226,6 @@ rules_introspect_batch(rules *r, const actor *a,
 /* ------------------------------------------------------------------ */
 /* Revoke                                                              */
 
-static enrt_status
-revoked_reply(uint32_t count, Enrt__V1__RevokeReply **out)
-{
-	Enrt__V1__RevokeReply *reply = reply_alloc(sizeof(*reply));
-
-	enrt__v1__revoke_reply__init(reply);
-	reply->has_revoked = true;
-	reply->revoked = count;
-	*out = reply;
-	return ENRT_OK;
-}
-
 /* Marks tok revoked in t unless it already is; returns 1 if it was. */
 static uint32_t
 revoke_in(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
@@ -1071,43 +1241,29 @@ revoke_in(store_txn *t, const uint8_t digest[STORE_DIGEST_LEN],
 	return 1;
 }
 
-/* Logged only once the revocation is committed. */
-static void
-log_revoked(const actor *a, const char *token_id)
-{
-	log_info(
-	    "token_revoked", "token_id=%s caller=%s", token_id, a->caller->id);
-}
-
 static enrt_status
-revoke_by_id(rules *r, const actor *a, const char *id, uint32_t *count, err *e)
+revoke_by_id(store_txn *t, change *c)
 {
+	revoke_change *rv = &c->revoke;
+	const char *id = rv->req->token_id;
 	uint8_t digest[STORE_DIGEST_LEN];
 	store_token *tok = NULL;
-	store_txn *t;
+	err *e = c->e;
 	enrt_status rc;
 
 	if (validate_id("token_id", id, "tok_", e) != ENRT_OK) {
 		return e->code;
 	}
-	if ((rc = store_begin_write(r->store, &t)) != ENRT_OK) {
-		return rules_store_failed(rc, e);
-	}
 	rc = store_token_by_id(t, id, &tok, digest);
 	if (rc == ENRT_NOT_FOUND ||
-	    (rc == ENRT_OK && !manages_in(t, a, tok))) {
+	    (rc == ENRT_OK && !manages_in(t, c->actor, tok))) {
 		rc = err_set(e, ENRT_NOT_FOUND, "token_id: no token %s", id);
 	} else if (rc != ENRT_OK) {
 		rc = rules_store_failed(rc, e);
 	} else {
-		*count = revoke_in(t, digest, tok, a);
-		rc = rules_commit(t, e);
-		t = NULL;
-		if (rc == ENRT_OK && *count > 0) {
-			log_revoked(a, tok->id);
-		}
+		rv->count = revoke_in(t, digest, tok, c->actor);
+		snprintf(rv->token_id, sizeof(rv->token_id), "%s", tok->id);
 	}
-	store_abort(t);
 	store_free(tok);
 	return rc;
 }
@@ -1117,39 +1273,32 @@ revoke_by_id(rules *r, const actor *a, const char *id, uint32_t *count, err *e)
  * is one of an app that an introspect caller is not limited to.
  */
 static enrt_status
-revoke_by_value(
-    rules *r, const actor *a, const char *value, uint32_t *count, err *e)
+revoke_by_value(store_txn *t, change *c)
 {
+	revoke_change *rv = &c->revoke;
+	const char *value = rv->req->token_value;
 	uint8_t digest[STORE_DIGEST_LEN];
 	store_token *tok = NULL;
-	store_txn *t;
 	enrt_status rc;
 
 	if (value == NULL || !enrt_token_check(value, strlen(value))) {
 		return ENRT_OK;
 	}
-	rules_digest(r, value, strlen(value), digest);
-	if ((rc = store_begin_write(r->store, &t)) != ENRT_OK) {
-		return rules_store_failed(rc, e);
-	}
+	rules_digest(c->rules, value, strlen(value), digest);
 	rc = store_token_get(t, digest, &tok);
-	if (rc == ENRT_OK && !actor_sees_app(a, tok->app_id)) {
+	if (rc == ENRT_OK && !actor_sees_app(c->actor, tok->app_id)) {
 		rc =
 		    ENRT_NOT_FOUND; /* another app's: unknown to this caller */
 	}
 	if (rc == ENRT_OK) {
-		*count = revoke_in(t, digest, tok, a);
-		rc = rules_commit(t, e);
-		t = NULL;
-		if (rc == ENRT_OK && *count > 0) {
-			log_revoked(a, tok->id);
-		}
+		rv->count = revoke_in(t, digest, tok, c->actor);
+		snprintf(rv->token_id, sizeof(rv->token_id), "%s", tok->id);
 	} else if (rc == ENRT_NOT_FOUND) {
 		rc = ENRT_OK;
 	} else {
-		rc = rules_store_failed(rc, e);
+		rc = rules_store_failed(rc, c->e);
 	}
-	store_abort(t);
+	sodium_memzero(digest, sizeof(digest));
 	store_free(tok);
 	return rc;
 }
@@ -1214,13 +1363,13 @@ rules_revoke_owner(
 
 /* Offboarding: every PAT of one user, in one transaction. */
 static enrt_status
-revoke_user(
-    rules *r, const actor *a, const char *user, uint32_t *count, err *e)
+revoke_user(store_txn *t, change *c)
 {
-	store_txn *t;
+	const char *user = c->revoke.req->user_id;
+	err *e = c->e;
 	enrt_status rc;
 
-	if (!rules_actor_is_admin(a)) {
+	if (!rules_actor_is_admin(c->actor)) {
 		return err_set(e, ENRT_PERMISSION_DENIED,
 		    "user_id: only administrators may revoke every token "
 		    "of a user");
@@ -1228,45 +1377,82 @@ revoke_user(
 	if (validate_user_id("user_id", user, e) != ENRT_OK) {
 		return e->code;
 	}
-	if ((rc = store_begin_write(r->store, &t)) != ENRT_OK) {
-		return rules_store_failed(rc, e);
+	rc = rules_revoke_owner(t, c->actor, user, &c->revoke.count);
+	return rc == ENRT_OK ? ENRT_OK : rules_store_failed(rc, e);
+}
+
+/* The writer's step of a Revoke, by its target. */
+static enrt_status
+apply_revoke(change *c, store_txn *t)
+{
+	enrt_status rc;
+
+	switch (c->revoke.req->target_case) {
+	case ENRT__V1__REVOKE_REQUEST__TARGET_TOKEN_ID:
+		rc = revoke_by_id(t, c);
+		break;
+	case ENRT__V1__REVOKE_REQUEST__TARGET_TOKEN_VALUE:
+		rc = revoke_by_value(t, c);
+		break;
+	case ENRT__V1__REVOKE_REQUEST__TARGET_USER_ID:
+		rc = revoke_user(t, c);
+		break;
+	default:
+		return err_set(c->e, ENRT_INVALID_ARGUMENT,
+		    "target: one of token_id, token_value or user_id is "
+		    "required");
 	}
-	if ((rc = rules_revoke_owner(t, a, user, count)) != ENRT_OK) {
-		store_abort(t);
-		return rules_store_failed(rc, e);
-	}
-	if ((rc = rules_commit(t, e)) == ENRT_OK) {
+	return rc == ENRT_OK ? txn_refusal(t, c->e) : rc;
+}
+
+/* Logged only once the revocation is committed. */
+static void
+finish_revoke(change *c)
+{
+	revoke_change *rv = &c->revoke;
+	Enrt__V1__RevokeReply *reply = reply_alloc(sizeof(*reply));
+
+	if (rv->req->target_case == ENRT__V1__REVOKE_REQUEST__TARGET_USER_ID) {
 		log_info("user_tokens_revoked",
-		    "user_id=%s count=%u caller=%s", user, *count,
-		    a->caller->id);
+		    "user_id=%s count=%u caller=%s", rv->req->user_id,
+		    rv->count, c->actor->caller->id);
+	} else if (rv->count > 0) {
+		log_info("token_revoked", "token_id=%s caller=%s",
+		    rv->token_id, c->actor->caller->id);
 	}
-	return rc;
+	enrt__v1__revoke_reply__init(reply);
+	reply->has_revoked = true;
+	reply->revoked = rv->count;
+	*rv->out = reply;
+}
+
+static change *
+revoke_change_new(rules *r, const actor *a, const Enrt__V1__RevokeRequest *req,
+    Enrt__V1__RevokeReply **out, err *e)
+{
+	change *c = change_new(r, a, e, "revoke");
+
+	*out = NULL;
+	c->apply = apply_revoke;
+	c->finish = finish_revoke;
+	c->revoke.req = req;
+	c->revoke.out = out;
+	return c;
 }
 
 enrt_status
 rules_revoke(rules *r, const actor *a, const Enrt__V1__RevokeRequest *req,
     Enrt__V1__RevokeReply **out, err *e)
 {
-	uint32_t count = 0;
-	enrt_status rc;
+	return change_run(revoke_change_new(r, a, req, out, e));
+}
 
-	*out = NULL;
-	switch (req->target_case) {
-	case ENRT__V1__REVOKE_REQUEST__TARGET_TOKEN_ID:
-		rc = revoke_by_id(r, a, req->token_id, &count, e);
-		break;
-	case ENRT__V1__REVOKE_REQUEST__TARGET_TOKEN_VALUE:
-		rc = revoke_by_value(r, a, req->token_value, &count, e);
-		break;
-	case ENRT__V1__REVOKE_REQUEST__TARGET_USER_ID:
-		rc = revoke_user(r, a, req->user_id, &count, e);
-		break;
-	default:
-		return err_set(e, ENRT_INVALID_ARGUMENT,
-		    "target: one of token_id, token_value or user_id is "
-		    "required");
-	}
-	return rc == ENRT_OK ? revoked_reply(count, out) : rc;
+void
+rules_revoke_start(rules *r, const actor *a,
+    const Enrt__V1__RevokeRequest *req, Enrt__V1__RevokeReply **out, err *e,
+    const rules_pending *pending)
+{
+	change_start(revoke_change_new(r, a, req, out, e), pending);
 }
 
 /* ------------------------------------------------------------------ */

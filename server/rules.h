@@ -8,7 +8,8 @@
  * frees it.  A refusal returns its status with a message in e.
  *
  * The rules know nothing of sockets or of LMDB's API.  Thread-safe:
- * a rules value is read-only after rules_init.
+ * a rules value is read-only once set up (rules_init, then the writer
+ * if there is one).
  */
 #ifndef ENRT_RULES_H
 #define ENRT_RULES_H
@@ -20,6 +21,7 @@
 #include "error.h"
 #include "lastused.h"
 #include "store.h"
+#include "writer.h"
 
 #define RULES_KEY_LEN   32
 #define RULES_BATCH_MAX 128
@@ -27,6 +29,7 @@
 typedef struct rules {
 	store *store;
 	lastused *lastused;
+	writer *writer; /* NULL: each Issue or Revoke commits alone */
 	uint8_t key[RULES_KEY_LEN];
 	const char *data_dir;   /* for Backup; NULL: Backup is refused */
 	const char *backup_dir; /* where Backup writes; NULL: refused */
@@ -102,7 +105,9 @@ enrt_status rules_sync_person(rules *r, const actor *a, err *e);
  * The operations of DESIGN section 6 on tokens.  Each validates every
  * field of req, applies the policies for the actor, and on success sets
  * *out to a reply the caller frees with reply_free.  Issue and Revoke
- * return only after their change is durably committed.  An inactive
+ * return only after their change is durably committed: through the
+ * rules' writer when there is one (then never on the writer's own
+ * thread), else in a transaction of their own.  An inactive
  * token is an Introspect answer (active = false), not an error.
  */
 enrt_status rules_issue(rules *r, const actor *a,
@@ -119,6 +124,37 @@ enrt_status rules_introspect_batch(rules *r, const actor *a,
 
 enrt_status rules_revoke(rules *r, const actor *a,
     const Enrt__V1__RevokeRequest *req, Enrt__V1__RevokeReply **out, err *e);
+
+/*
+ * How an Issue or Revoke begun with rules_issue_start or
+ * rules_revoke_start tells its end: done(arg), called once, when *out
+ * or e holds what rules_issue or rules_revoke would have returned (e's
+ * code is the status).  done runs on the writer's telling thread, or
+ * on the calling thread before the start function returns when the
+ * rules have no writer or the writer is stopping.
+ *
+ * With audit_refusals, a refusal is recorded in the audit log as
+ * audit_refusal would (naming refusal_target, which may be NULL), in
+ * the same commit that would have held the change, before done.
+ */
+typedef struct rules_pending {
+	void (*done)(void *arg);
+	void *arg;
+	bool audit_refusals;
+	const char *refusal_target;
+} rules_pending;
+
+/*
+ * Issue and Revoke without waiting: a, req, out and e must stay valid
+ * until done is called.  Otherwise as rules_issue and rules_revoke.
+ */
+void rules_issue_start(rules *r, const actor *a,
+    const Enrt__V1__IssueRequest *req, Enrt__V1__IssueReply **out, err *e,
+    const rules_pending *pending);
+
+void rules_revoke_start(rules *r, const actor *a,
+    const Enrt__V1__RevokeRequest *req, Enrt__V1__RevokeReply **out, err *e,
+    const rules_pending *pending);
 
 /*
  * Revokes in t every live token that owner owns, auditing each, and

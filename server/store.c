@@ -868,7 +868,7 @@ store_usage(store *s, uint64_t *used, uint64_t *map_size)
 /* Transactions                                                        */
 
 static enrt_status
-begin(store *s, unsigned int flags, store_txn **out)
+begin(store *s, MDB_txn *parent, unsigned int flags, store_txn **out)
 {
 	store_txn *t;
 	int rc;
@@ -879,7 +879,7 @@ begin(store *s, unsigned int flags, store_txn **out)
 		return ENRT_RESOURCE_EXHAUSTED;
 	}
 
-	rc = mdb_txn_begin(s->env, NULL, flags, &t->txn);
+	rc = mdb_txn_begin(s->env, parent, flags, &t->txn);
 	if (rc != 0) {
 		free(t);
 		return map_rc(rc, "mdb_txn_begin", "env");
@@ -892,13 +892,25 @@ begin(store *s, unsigned int flags, store_txn **out)
 enrt_status
 store_begin_read(store *s, store_txn **out)
 {
-	return begin(s, MDB_RDONLY, out);
+	return begin(s, NULL, MDB_RDONLY, out);
 }
 
 enrt_status
 store_begin_write(store *s, store_txn **out)
 {
-	return begin(s, 0, out);
+	return begin(s, NULL, 0, out);
+}
+
+/*
+ * LMDB keeps a child's pages apart until it commits into its parent, so
+ * aborting a child undoes its steps alone and leaves the parent as it
+ * was, its sticky error included.
+ */
+enrt_status
+store_begin_nested(store_txn *parent, store_txn **out)
+{
+	assert(parent->e.code == ENRT_OK);
+	return begin(parent->s, parent->txn, 0, out);
 }
 
 enrt_status

@@ -88,13 +88,24 @@ enrt_status store_usage(store *s, uint64_t *used, uint64_t *map_size);
 enrt_status store_begin_read(store *s, store_txn **out);
 enrt_status store_begin_write(store *s, store_txn **out);
 
+/*
+ * Begins a write transaction nested in parent, a write transaction with
+ * no error so far, on parent's thread.  Until the child is committed or
+ * aborted, parent may not be used.  Committing the child folds its
+ * steps into parent, durable only when parent commits; aborting it, or
+ * a step of it that fails, undoes the child's steps alone and leaves
+ * parent's status as it was.
+ */
+enrt_status store_begin_nested(store_txn *parent, store_txn **out);
+
 /* The sticky error of a transaction so far: ENRT_OK while none. */
 enrt_status store_status(const store_txn *t);
 
 /*
  * Commits and frees t.  When a step had failed, aborts instead and
  * returns that step's status.  A write transaction is durable on disk
- * when this returns ENRT_OK.  Read transactions may be committed or
+ * when this returns ENRT_OK; a nested one, once its outermost parent
+ * is.  Read transactions may be committed or
  * aborted alike.
  */
 enrt_status store_commit(store_txn *t);

@@ -5,13 +5,26 @@
  * the handler runs in between, inside the aio's callback, on one of nng's
  * task threads.  Nothing here knows what the bytes mean.
  *
+ * A handler need not answer before it returns.  A request that must
+ * wait (an Issue, for its durable commit) is answered later with
+ * transport_reply from another thread, and its context is idle till
+ * then: it holds no nng thread, of which nng 1.5 has only a few, so one
+ * waiting request never stalls the others.  The context's message waits
+ * with it; a reply that comes while the handler still runs is kept and
+ * sent once the handler has returned, so that only one thread at a time
+ * works a context.
+ *
  * This module owns the socket, the contexts, their aios and any message
- * parked in an aio.  transport_start and transport_stop run on the
- * caller's thread; everything else runs in aio callbacks.  Stopping sets
- * a flag under the mutex, so that no context takes a new request, waits a
- * bounded time for the requests already taken to send their replies, and
- * only then stops every aio, closes, and frees.  Nothing is ever freed
- * from inside a callback.
+ * parked in an aio or waiting for its reply.  transport_start and
+ * transport_stop run on the caller's thread, transport_reply on any;
+ * everything else runs in aio callbacks.  Stopping sets a flag under the
+ * mutex, so that no context takes a new request, waits a bounded time
+ * for the requests already taken to send their replies, and only then
+ * stops every aio, closes, and frees.  Nothing is ever freed from inside
+ * a callback.  A request still waiting for its handler's reply after the
+ * bound keeps the transport's remains (its mutex and contexts' records,
+ * not nng's objects) alive, and the last such transport_reply frees
+ * them: the handler's owner may answer after the transport is gone.
  *
  * Oversized requests never reach the handler: NNG_OPT_RECVMAXSZ makes nng
  * drop them, together with the connection that sent them.
@@ -92,12 +105,26 @@ typedef enum worker_state {
 	WORKER_SEND,
 } worker_state;
 
+/*
+ * A context and its request.  While the handler has the request, the
+ * request's message waits in msg; a reply given before the handler
+ * returned waits in out until it has.  The worker's own mutex guards
+ * that handover, so that answering in the handler, the common case,
+ * adds no wait on a lock that other contexts share.
+ */
 typedef struct worker {
 	transport *t;
 	nng_ctx ctx;
 	bool ctx_open;
 	nng_aio *aio;
 	worker_state state; /* the aio's own: set before each operation */
+	nng_msg *msg;       /* the request, from receipt to reply */
+	pthread_mutex_t mtx;
+	bool mtx_made;
+	bool handling;  /* mtx: the handler has not returned */
+	bool answered;  /* mtx: a reply came while handling */
+	uint8_t *out;   /* mtx: that reply; NULL: drop */
+	size_t out_len; /* mtx */
 } worker;
 
 struct transport {
@@ -112,9 +139,13 @@ struct transport {
 	nng_tls_config *tls; /* every tls+tcp:// listener's; NULL if none */
 
 	pthread_mutex_t mtx;
-	pthread_cond_t idle; /* busy fell to 0 while stopping */
+	pthread_cond_t idle; /* busy or replying fell to 0 while stopping */
 	bool stopping;       /* mtx */
 	unsigned busy;       /* mtx: requests taken, replies not yet sent */
+	unsigned waiting;    /* mtx: handled, no reply given yet */
+	unsigned replying;   /* mtx: transport_reply calls sending now */
+	bool abandoned;      /* mtx: transport_reply no longer sends */
+	bool torn_down;      /* mtx: nng's objects are gone */
 };
 
 /*
@@ -195,33 +226,22 @@ end_request(worker *w)
 	}
 }
 
-/*
- * Runs the handler on the request in msg and, when it answers, replaces
- * msg's body with the reply.  The header, which routes the reply back, is
- * the rep0 context's business.  False: send nothing.
- */
-static bool
-answer(transport *t, nng_msg *msg)
+static void
+send_msg(worker *w)
 {
-	uint8_t *out = NULL;
-	size_t out_len = 0;
-	bool answered;
+	w->state = WORKER_SEND;
+	nng_aio_set_msg(w->aio, w->msg);
+	w->msg = NULL;
+	nng_ctx_send(w->ctx, w->aio);
+}
+
+/* Replaces msg's body with the reply, wiped and freed; false: none. */
+static bool
+fill_reply(nng_msg *msg, uint8_t *out, size_t out_len)
+{
 	int rv;
 
-	if (nng_msg_len(msg) == 0) {
-		return true; /* a ping: the empty reply says we are serving */
-	}
-	answered = t->handler(
-	    t->arg, nng_msg_body(msg), nng_msg_len(msg), &out, &out_len);
-
-	/*
-	 * Requests carry credentials and replies may carry a new token:
-	 * neither copy outlives this step.  nng frees the message it sends
-	 * without wiping it; its API offers no way to do otherwise.
-	 */
-	sodium_memzero(nng_msg_body(msg), nng_msg_len(msg));
-	if (!answered) {
-		free(out);
+	if (out == NULL) {
 		return false;
 	}
 	nng_msg_clear(msg);
@@ -235,11 +255,72 @@ answer(transport *t, nng_msg *msg)
 	return true;
 }
 
+/*
+ * Sends the reply in place of the request in w->msg.  The header, which
+ * routes it back, is the rep0 context's business.  nng frees the
+ * message it sends without wiping it; its API offers no way to do
+ * otherwise.
+ */
+static void
+send_reply(worker *w, uint8_t *out, size_t out_len)
+{
+	if (!fill_reply(w->msg, out, out_len)) {
+		nng_msg_free(w->msg);
+		w->msg = NULL;
+		end_request(w);
+		return;
+	}
+	send_msg(w);
+}
+
+static void
+note_waiting(transport *t)
+{
+	pthread_mutex_lock(&t->mtx);
+	t->waiting++;
+	pthread_mutex_unlock(&t->mtx);
+}
+
+/*
+ * Hands the request to the handler.  Requests carry credentials: their
+ * bytes are wiped as soon as the handler returns.  A reply given
+ * meanwhile is sent now; otherwise the request waits for
+ * transport_reply.
+ */
+static void
+handle(worker *w)
+{
+	transport *t = w->t;
+	nng_msg *msg = w->msg;
+	uint8_t *out;
+	size_t out_len;
+	bool answered;
+
+	w->handling = true; /* no other thread knows of w before the call */
+	w->answered = false;
+	t->handler(t->arg, (transport_request *)w, nng_msg_body(msg),
+	    nng_msg_len(msg));
+	sodium_memzero(nng_msg_body(msg), nng_msg_len(msg));
+
+	pthread_mutex_lock(&w->mtx);
+	w->handling = false;
+	answered = w->answered;
+	out = w->out;
+	out_len = w->out_len;
+	w->out = NULL;
+	if (!answered) {
+		note_waiting(t); /* before transport_reply can see it waits */
+	}
+	pthread_mutex_unlock(&w->mtx);
+
+	if (answered) {
+		send_reply(w, out, out_len);
+	}
+}
+
 static void
 on_received(worker *w, int rv)
 {
-	nng_msg *msg;
-
 	if (rv != 0) {
 		if (!is_shutdown_error(rv)) {
 			log_warn("receive_failed", "error=\"%s\"",
@@ -251,21 +332,19 @@ on_received(worker *w, int rv)
 		return;
 	}
 
-	msg = nng_aio_get_msg(w->aio);
+	w->msg = nng_aio_get_msg(w->aio);
 	nng_aio_set_msg(w->aio, NULL);
 	if (!begin_request(w->t)) {
-		nng_msg_free(msg); /* came after stopping began: unserved */
+		nng_msg_free(w->msg); /* came after stopping began: unserved */
+		w->msg = NULL;
 		return;
 	}
 
-	if (!answer(w->t, msg)) {
-		nng_msg_free(msg);
-		end_request(w);
+	if (nng_msg_len(w->msg) == 0) {
+		send_msg(w); /* a ping: the empty reply says we are serving */
 		return;
 	}
-	w->state = WORKER_SEND;
-	nng_aio_set_msg(w->aio, msg);
-	nng_ctx_send(w->ctx, w->aio);
+	handle(w);
 }
 
 static void
@@ -303,8 +382,9 @@ worker_cb(void *arg)
 
 /*
  * Stops taking requests and waits, at most DRAIN_MS, for those taken to
- * send their replies.  A handler still running after that is waited for
- * by nng_aio_stop; its reply is then never sent.  A reply counts as sent
+ * send their replies, those waiting for transport_reply included.  A
+ * handler still running after that is waited for by nng_aio_stop; its
+ * reply is then never sent.  A reply counts as sent
  * once nng hands it to the connection, which for a reply that fits in the
  * socket buffer means written to the kernel; one queued behind a client
  * that does not read is lost when the socket closes.
@@ -341,6 +421,64 @@ worker_fini(worker *w)
 		nng_msg_free(nng_aio_get_msg(w->aio));
 		nng_aio_free(w->aio);
 	}
+	nng_msg_free(w->msg);
+	free(w->out);
+}
+
+static void
+worker_mutex_fini(worker *w)
+{
+	if (w->mtx_made) {
+		pthread_mutex_destroy(&w->mtx);
+	}
+}
+
+/* What outlives nng's objects while requests still wait for a reply. */
+static void
+free_remains(transport *t)
+{
+	for (unsigned i = 0; i < t->n_workers; i++) {
+		worker_mutex_fini(&t->workers[i]);
+	}
+	free(t->workers);
+	pthread_cond_destroy(&t->idle);
+	pthread_mutex_destroy(&t->mtx);
+	free(t);
+}
+
+/*
+ * From here on transport_reply sends nothing; waits for those already
+ * sending, which still use their aio.
+ */
+static void
+abandon(transport *t)
+{
+	pthread_mutex_lock(&t->mtx);
+	t->abandoned = true;
+	while (t->replying > 0) {
+		pthread_cond_wait(&t->idle, &t->mtx);
+	}
+	pthread_mutex_unlock(&t->mtx);
+}
+
+/*
+ * Whether teardown may free the remains: not while requests wait, for
+ * their handlers still hold them; the last transport_reply frees then.
+ */
+static bool
+remains_free(transport *t)
+{
+	unsigned waiting;
+
+	pthread_mutex_lock(&t->mtx);
+	waiting = t->waiting;
+	t->torn_down = true;
+	pthread_mutex_unlock(&t->mtx);
+
+	if (waiting > 0) {
+		log_warn("drain_abandoned", "waiting=%u", waiting);
+	}
+	return waiting == 0;
 }
 
 /* Every aio is stopped, so no callback runs, before anything is freed. */
@@ -349,6 +487,7 @@ teardown(transport *t)
 {
 	unsigned i;
 
+	abandon(t);
 	for (i = 0; i < t->n_watches; i++) {
 		ipcwatch_stop(t->watches[i]);
 	}
@@ -365,11 +504,61 @@ teardown(transport *t)
 		nng_tls_config_free(t->tls);
 	}
 
-	free(t->workers);
 	free(t->watches);
-	pthread_cond_destroy(&t->idle);
-	pthread_mutex_destroy(&t->mtx);
-	free(t);
+	if (remains_free(t)) {
+		free_remains(t);
+	}
+}
+
+/* An answer that came after teardown: no one is left to send it. */
+static void
+reply_too_late(transport *t, uint8_t *out, size_t out_len)
+{
+	bool last = t->torn_down && t->waiting == 0;
+
+	pthread_mutex_unlock(&t->mtx);
+	if (out != NULL) {
+		sodium_memzero(out, out_len);
+		free(out);
+	}
+	if (last) {
+		free_remains(t);
+	}
+}
+
+void
+transport_reply(transport_request *req, uint8_t *out, size_t out_len)
+{
+	worker *w = (worker *)req;
+	transport *t = w->t;
+
+	pthread_mutex_lock(&w->mtx);
+	if (w->handling) {
+		w->answered =
+		    true; /* handle sends it once the handler returns */
+		w->out = out;
+		w->out_len = out_len;
+		pthread_mutex_unlock(&w->mtx);
+		return;
+	}
+	pthread_mutex_unlock(&w->mtx);
+
+	pthread_mutex_lock(&t->mtx);
+	t->waiting--;
+	if (t->abandoned) {
+		reply_too_late(t, out, out_len); /* unlocks */
+		return;
+	}
+	t->replying++;
+	pthread_mutex_unlock(&t->mtx);
+
+	send_reply(w, out, out_len);
+
+	pthread_mutex_lock(&t->mtx);
+	if (--t->replying == 0 && t->abandoned) {
+		pthread_cond_broadcast(&t->idle);
+	}
+	pthread_mutex_unlock(&t->mtx);
 }
 
 static enrt_status
@@ -779,6 +968,8 @@ open_workers(transport *t, unsigned n, err *e)
 		worker *w = &t->workers[i];
 
 		w->t = t;
+		pthread_mutex_init(&w->mtx, NULL);
+		w->mtx_made = true;
 		if ((rv = nng_aio_alloc(&w->aio, worker_cb, w)) == 0 &&
 		    (rv = nng_ctx_open(&w->ctx, t->sock)) == 0) {
 			w->ctx_open = true;

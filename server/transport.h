@@ -1,7 +1,8 @@
 /*
  * The transport: nng rep sockets on any number of URLs, served by a fixed
  * pool of contexts, each one aio and a small state machine (receive,
- * handle, send).  It moves bytes and knows nothing of what they mean.
+ * handle, send), where a handler may answer later, from another thread.  It
+ * moves bytes and knows nothing of what they mean.
  */
 #ifndef ENRT_TRANSPORT_H
 #define ENRT_TRANSPORT_H
@@ -12,17 +13,27 @@
 
 #include "error.h"
 
+/* One request being answered; the transport's, opaque. */
+typedef struct transport_request transport_request;
+
 /*
  * Handles one request of len bytes (len > 0: the transport itself
- * answers an empty request, a liveness ping, with an empty reply).
- * Returns true with a reply in *out
- * (malloc'd, *out_len bytes), or false to drop the request without a
- * reply.  The transport wipes the request and the reply before it frees
- * them, since both may hold secrets.  Called on nng's threads,
- * concurrently.
+ * answers an empty request, a liveness ping, with an empty reply).  The
+ * handler answers with transport_reply, exactly once: before it returns,
+ * or later from any thread, so that a request that waits (for a durable
+ * commit, say) holds no thread.  The bytes at in are the handler's only
+ * until it returns; the transport then wipes them, since they may hold
+ * secrets.  Called on nng's threads, concurrently.
  */
-typedef bool (*transport_handler)(
-    void *arg, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len);
+typedef void (*transport_handler)(
+    void *arg, transport_request *req, const uint8_t *in, size_t len);
+
+/*
+ * Answers req with out (malloc'd, len bytes), or drops it without a
+ * reply when out is NULL.  The transport wipes and frees out, which may
+ * hold a secret.  Any thread; req is gone once this returns.
+ */
+void transport_reply(transport_request *req, uint8_t *out, size_t len);
 
 /* The most contexts a transport takes. */
 #define TRANSPORT_CONTEXTS_MAX 4096
@@ -76,7 +87,10 @@ enrt_status transport_start(
 
 /*
  * Stops receiving, lets requests in progress finish and send their
- * replies, then closes and frees.  Accepts NULL.
+ * replies, a bounded time, then closes and frees.  A request whose
+ * handler has still not answered by then gets no reply; its
+ * transport_reply remains safe to call, and frees what is left of the
+ * transport once the last such request is answered.  Accepts NULL.
  */
 void transport_stop(transport *t);
 

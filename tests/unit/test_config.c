@@ -25,7 +25,8 @@
 static const char *const variables[] = {"ENRTD_CONFIG", "ENRTD_DATA",
     "ENRTD_LISTEN", "ENRTD_LOG_LEVEL", "ENRTD_LOG_FILE",
     "ENRTD_FLUSH_INTERVAL", "ENRTD_MAP_SIZE", "ENRTD_CONTEXTS",
-    "ENRTD_TLS_CERT", "ENRTD_TLS_KEY", "ENRTD_INSECURE_TCP", "ENRTD_HTTP"};
+    "ENRTD_COMMIT_BATCH", "ENRTD_TLS_CERT", "ENRTD_TLS_KEY",
+    "ENRTD_INSECURE_TCP", "ENRTD_HTTP"};
 
 typedef struct fixture {
 	char dir[64];
@@ -149,6 +150,7 @@ config_defaults_without_any_source(void **state)
 	assert_int_equal(f->cfg.contexts, 64);
 	assert_int_equal(f->cfg.retention_days, 30);
 	assert_null(f->cfg.backup_dir);
+	assert_int_equal(f->cfg.commit_batch, 256);
 	assert_null(f->cfg.http);
 	assert_null(f->cfg.log_file);
 	assert_false(f->cfg.insecure_tcp);
@@ -166,6 +168,7 @@ config_reads_every_setting_from_the_file(void **state)
 	              "    tcp://127.0.0.1:7700\n"
 	              "log-level = debug\nlog-file = /var/log/enrtd.log\n"
 	              "flush-interval = 5\nmap-size = 64\ncontexts = 8\n"
+	              "commit-batch = 1\n"
 	              "tls-cert = c.pem\ntls-key = k.pem\n"
 	              "insecure-tcp = true\nhttp = [::1]:7601\n"
 	              "retention-days = 0\nbackup-dir = /srv/backups\n");
@@ -181,6 +184,7 @@ config_reads_every_setting_from_the_file(void **state)
 	assert_int_equal(f->cfg.flush_s, 5);
 	assert_int_equal(f->cfg.map_mib, 64);
 	assert_int_equal(f->cfg.contexts, 8);
+	assert_int_equal(f->cfg.commit_batch, 1);
 	assert_string_equal(f->cfg.tls_cert, "c.pem");
 	assert_string_equal(f->cfg.tls_key, "k.pem");
 	assert_true(f->cfg.insecure_tcp);
@@ -364,6 +368,15 @@ config_refusals_name_the_variable_or_flag(void **state)
 	assert_int_equal(
 	    load(f, "--contexts", "5000", NULL), ENRT_INVALID_ARGUMENT);
 	assert_refused(f, "--contexts: must be a whole number from 1 to 4096");
+	setenv("ENRTD_COMMIT_BATCH", "0", 1);
+	assert_int_equal(load(f, NULL), ENRT_INVALID_ARGUMENT);
+	assert_refused(
+	    f, "ENRTD_COMMIT_BATCH: must be a whole number from 1 to 1024");
+	unsetenv("ENRTD_COMMIT_BATCH");
+	assert_int_equal(
+	    load(f, "--commit-batch", "1025", NULL), ENRT_INVALID_ARGUMENT);
+	assert_refused(
+	    f, "--commit-batch: must be a whole number from 1 to 1024");
 	assert_int_equal(load(f, "--nope", NULL), ENRT_INVALID_ARGUMENT);
 	assert_refused(f, "--nope: unknown flag");
 	assert_int_equal(load(f, "--data", NULL), ENRT_INVALID_ARGUMENT);

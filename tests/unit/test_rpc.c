@@ -1,7 +1,10 @@
 /*
  * Dispatch: the envelope, authentication and roles, driven with packed
- * bytes through rpc_handle against a real store in a temporary directory.
+ * bytes through rpc_handle against a real store in a temporary directory,
+ * and Issue and Revoke through rpc_serve and a writer as enrtd serves
+ * them.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +21,7 @@
 #include "log.h"
 #include "reply.h"
 #include "rpc.h"
+#include "writer.h"
 
 typedef struct fixture {
 	char dir[64];
@@ -74,6 +78,7 @@ teardown(void **state)
 	fixture *f = *state;
 	char cmd[128];
 
+	writer_stop(f->rules.writer);
 	store_close(f->store);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
 	assert_int_equal(system(cmd), 0);
@@ -338,6 +343,113 @@ refusals_keep_no_unchecked_person(void **state)
 	store_free(admin);
 }
 
+/* A reply that rpc_serve hands over, on whichever thread. */
+typedef struct served {
+	pthread_mutex_t mtx;
+	pthread_cond_t cond;
+	uint8_t *out;
+	size_t len;
+	bool done;
+} served;
+
+static void
+take_reply(void *arg, uint8_t *out, size_t len)
+{
+	served *s = arg;
+
+	pthread_mutex_lock(&s->mtx);
+	s->out = out;
+	s->len = len;
+	s->done = true;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->mtx);
+}
+
+/* send_request, through rpc_serve: waits for the reply from the writer. */
+static Enrt__V1__Reply *
+serve_request(fixture *f, const Enrt__V1__Request *req)
+{
+	served s = {.done = false};
+	size_t len = enrt__v1__request__get_packed_size(req);
+	uint8_t *buf = malloc(len);
+	Enrt__V1__Reply *reply;
+
+	assert_non_null(buf);
+	enrt__v1__request__pack(req, buf);
+	pthread_mutex_init(&s.mtx, NULL);
+	pthread_cond_init(&s.cond, NULL);
+	rpc_serve(&f->rules, buf, len, take_reply, &s);
+	free(buf);
+
+	pthread_mutex_lock(&s.mtx);
+	while (!s.done) {
+		pthread_cond_wait(&s.cond, &s.mtx);
+	}
+	pthread_mutex_unlock(&s.mtx);
+	pthread_cond_destroy(&s.cond);
+	pthread_mutex_destroy(&s.mtx);
+	assert_non_null(s.out);
+	reply = enrt__v1__reply__unpack(NULL, s.len, s.out);
+	free(s.out);
+	assert_non_null(reply);
+	return reply;
+}
+
+static void
+revoke_request(Enrt__V1__Request *req, Enrt__V1__RevokeRequest *op,
+    const char *credential)
+{
+	enrt__v1__request__init(req);
+	enrt__v1__revoke_request__init(op);
+	req->has_version = true;
+	req->version = ENRT__V1__WIRE_VERSION__WIRE_VERSION_1;
+	req->credential = (char *)credential;
+	req->op_case = ENRT__V1__REQUEST__OP_REVOKE;
+	req->revoke = op;
+}
+
+/*
+ * Through the writer, a refused Revoke is audited once, in the commit
+ * the writer makes for it, whether served as the transport serves it or
+ * waited for; one the rules accept is answered after its commit.
+ */
+static void
+writer_audits_a_refused_change_once(void **state)
+{
+	fixture *f = *state;
+	Enrt__V1__Request req;
+	Enrt__V1__RevokeRequest op;
+	Enrt__V1__Reply *reply;
+	store_caller *admin = NULL;
+	err e;
+	size_t before;
+
+	assert_int_equal(
+	    writer_start(&f->rules.writer, f->store, 16), ENRT_OK);
+	assert_int_equal(
+	    rules_authenticate(&f->rules, f->admin, &admin, &e), ENRT_OK);
+	before = audit_events(f, admin);
+	revoke_request(&req, &op, f->admin);
+	op.target_case = ENRT__V1__REVOKE_REQUEST__TARGET_TOKEN_ID;
+	op.token_id = "tok_0000000000000000000000";
+
+	expect_status(serve_request(f, &req), ENRT__V1__STATUS__NOT_FOUND,
+	    "token_id: no token");
+	assert_int_equal(audit_events(f, admin), before + 1);
+	expect_status(send_request(f, &req), ENRT__V1__STATUS__NOT_FOUND,
+	    "token_id: no token");
+	assert_int_equal(audit_events(f, admin), before + 2);
+
+	op.target_case = ENRT__V1__REVOKE_REQUEST__TARGET_TOKEN_VALUE;
+	op.token_value =
+	    "enrt_0000000000000000000000000000000000000000000000000";
+	reply = serve_request(f, &req);
+	assert_int_equal(reply->result_case, ENRT__V1__REPLY__RESULT_REVOKE);
+	assert_int_equal(reply->revoke->revoked, 0);
+	expect_status(reply, ENRT__V1__STATUS__OK, NULL);
+	store_free(admin);
+}
+
 static void
 only_admin_callers_shape_apps(void **state)
 {
@@ -371,6 +483,7 @@ main(void)
 	    T(an_inactive_answer_carries_nothing_else),
 	    T(refusals_keep_no_unchecked_person),
 	    T(only_admin_callers_shape_apps),
+	    T(writer_audits_a_refused_change_once),
 #undef T
 	};
 

@@ -1,8 +1,10 @@
 /*
  * The transport against real nng req0 clients over ipc:// in a temporary
  * directory: replies reach the right client under concurrency, oversized
- * and dropped requests get no reply while others are served, stopping
- * lets requests in progress finish, and listening fails cleanly.
+ * and dropped requests get no reply while others are served, replies
+ * given later from other threads reach their clients (and wait for no
+ * thread meanwhile), stopping lets requests in progress finish, and
+ * listening fails cleanly.
  *
  * Client threads never call cmocka's assertions (they are not thread
  * safe); they record what they saw and the main thread asserts.
@@ -35,24 +37,92 @@
 #define LONG_WAIT_MS  10000
 #define SHORT_WAIT_MS 500
 
+#define HELD_MAX 32
+
+/* A reply the handler keeps back, to give later from another thread. */
+typedef struct held {
+	transport_request *req;
+	uint8_t *out;
+	size_t len;
+} held;
+
 typedef struct harness {
 	char dir[64];
 	char url[160];
 	char path[128];
 	transport *t;
+	unsigned contexts; /* 0: 4 */
 
 	pthread_mutex_t mtx;
 	pthread_cond_t cond;
 	int entered;       /* handler calls begun */
 	unsigned delay_ms; /* how long each handler call takes */
+	bool defer;        /* keep replies back in held */
+	bool answer_aside; /* reply from another thread before returning */
+	held held[HELD_MAX];
+	int n_held;
 } harness;
 
-/* Echoes with a prefix; drops requests that start with "drop". */
-static bool
-echo(void *arg, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
+/* The echo of in: REPLY_PREFIX and the request's bytes. */
+static uint8_t *
+echo_of(const uint8_t *in, size_t len, size_t *out_len)
+{
+	size_t plen = strlen(REPLY_PREFIX);
+	uint8_t *out = malloc(plen + len);
+
+	if (out != NULL) {
+		memcpy(out, REPLY_PREFIX, plen);
+		memcpy(out + plen, in, len);
+	}
+	*out_len = plen + len;
+	return out;
+}
+
+static void
+hold(harness *h, transport_request *req, uint8_t *out, size_t len)
+{
+	pthread_mutex_lock(&h->mtx);
+	h->held[h->n_held++] = (held){req, out, len};
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->mtx);
+}
+
+static void *
+answer_main(void *arg)
+{
+	held *r = arg;
+
+	transport_reply(r->req, r->out, r->len);
+	return NULL;
+}
+
+/*
+ * Answers on a thread of its own, and returns only once that thread has,
+ * so that the reply comes while the handler still runs.
+ */
+static void
+answer_aside(transport_request *req, uint8_t *out, size_t len)
+{
+	held r = {req, out, len};
+	pthread_t thread;
+
+	if (pthread_create(&thread, NULL, answer_main, &r) != 0) {
+		transport_reply(req, out, len);
+		return;
+	}
+	pthread_join(thread, NULL);
+}
+
+/*
+ * Echoes with a prefix; drops requests that start with "drop"; keeps
+ * the reply back when deferring.
+ */
+static void
+echo(void *arg, transport_request *req, const uint8_t *in, size_t len)
 {
 	harness *h = arg;
-	size_t plen = strlen(REPLY_PREFIX);
+	uint8_t *out;
+	size_t out_len;
 
 	pthread_mutex_lock(&h->mtx);
 	h->entered++;
@@ -63,15 +133,36 @@ echo(void *arg, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
 	}
 
 	if (len >= 4 && memcmp(in, "drop", 4) == 0) {
-		return false;
+		transport_reply(req, NULL, 0);
+		return;
 	}
-	if ((*out = malloc(plen + len)) == NULL) {
-		return false;
+	out = echo_of(in, len, &out_len);
+	if (h->defer) {
+		hold(h, req, out, out_len);
+	} else if (h->answer_aside) {
+		answer_aside(req, out, out_len);
+	} else {
+		transport_reply(req, out, out_len);
 	}
-	memcpy(*out, REPLY_PREFIX, plen);
-	memcpy(*out + plen, in, len);
-	*out_len = plen + len;
-	return true;
+}
+
+/* Gives every reply held back so far, from this thread. */
+static int
+release(harness *h)
+{
+	held batch[HELD_MAX];
+	int n, i;
+
+	pthread_mutex_lock(&h->mtx);
+	n = h->n_held;
+	memcpy(batch, h->held, sizeof(batch[0]) * (size_t)n);
+	h->n_held = 0;
+	pthread_mutex_unlock(&h->mtx);
+
+	for (i = 0; i < n; i++) {
+		transport_reply(batch[i].req, batch[i].out, batch[i].len);
+	}
+	return n;
 }
 
 static int
@@ -92,7 +183,7 @@ start(harness *h, size_t max_request, err *e)
 	transport_options o = {
 	    .urls = urls,
 	    .n_urls = 1,
-	    .contexts = 4,
+	    .contexts = h->contexts ? h->contexts : 4,
 	    .max_request = max_request,
 	    .handler = echo,
 	    .arg = h,
@@ -422,9 +513,9 @@ slow_main(void *arg)
 	return NULL;
 }
 
-/* Waits until n handler calls have begun, or a generous failsafe. */
+/* Waits until *count reaches n, or a generous failsafe. */
 static int
-wait_entered(harness *h, int n)
+wait_for(harness *h, const int *count, int n)
 {
 	struct timespec deadline;
 	int seen;
@@ -432,12 +523,103 @@ wait_entered(harness *h, int n)
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += LONG_WAIT_MS / 1000;
 	pthread_mutex_lock(&h->mtx);
-	while (h->entered < n &&
+	while (*count < n &&
 	       pthread_cond_timedwait(&h->cond, &h->mtx, &deadline) == 0) {
 	}
-	seen = h->entered;
+	seen = *count;
 	pthread_mutex_unlock(&h->mtx);
 	return seen;
+}
+
+/* Waits until n handler calls have begun. */
+static int
+wait_entered(harness *h, int n)
+{
+	return wait_for(h, &h->entered, n);
+}
+
+/* Starts n clients of one request each. */
+static void
+start_slow_clients(harness *h, pthread_t *threads, slow_job *jobs, int n)
+{
+	for (int i = 0; i < n; i++) {
+		jobs[i] = (slow_job){.url = h->url, .result = 1};
+		assert_int_equal(
+		    pthread_create(&threads[i], NULL, slow_main, &jobs[i]), 0);
+	}
+}
+
+static void
+join_slow_clients(pthread_t *threads, slow_job *jobs, int n)
+{
+	for (int i = 0; i < n; i++) {
+		pthread_join(threads[i], NULL);
+		assert_int_equal(jobs[i].result, 0);
+	}
+}
+
+/*
+ * More requests wait for their replies at once than nng has threads:
+ * a request that waits holds none.
+ */
+static void
+waiting_requests_hold_no_thread(void **state)
+{
+	harness *h = *state;
+	pthread_t threads[HELD_MAX];
+	slow_job jobs[HELD_MAX];
+	err e = {0};
+
+	h->defer = true;
+	h->contexts = HELD_MAX;
+	assert_int_equal(start(h, 0, &e), ENRT_OK);
+	start_slow_clients(h, threads, jobs, HELD_MAX);
+	assert_int_equal(wait_for(h, &h->n_held, HELD_MAX), HELD_MAX);
+
+	assert_int_equal(release(h), HELD_MAX);
+	join_slow_clients(threads, jobs, HELD_MAX);
+}
+
+static void
+reply_given_while_the_handler_runs_is_sent(void **state)
+{
+	harness *h = *state;
+	err e = {0};
+
+	h->answer_aside = true;
+	assert_int_equal(start(h, 0, &e), ENRT_OK);
+	assert_int_equal(one_request(h->url, "aside", 5, LONG_WAIT_MS), 0);
+	assert_int_equal(one_request(h->url, "again", 5, LONG_WAIT_MS), 0);
+}
+
+static void *
+release_later(void *arg)
+{
+	harness *h = arg;
+
+	usleep(200 * 1000);
+	release(h);
+	return NULL;
+}
+
+static void
+stop_waits_for_replies_given_later(void **state)
+{
+	harness *h = *state;
+	pthread_t threads[2], releaser;
+	slow_job jobs[2];
+	err e = {0};
+
+	h->defer = true;
+	assert_int_equal(start(h, 0, &e), ENRT_OK);
+	start_slow_clients(h, threads, jobs, 2);
+	assert_int_equal(wait_for(h, &h->n_held, 2), 2);
+
+	assert_int_equal(pthread_create(&releaser, NULL, release_later, h), 0);
+	transport_stop(h->t);
+	h->t = NULL;
+	pthread_join(releaser, NULL);
+	join_slow_clients(threads, jobs, 2);
 }
 
 static void
@@ -615,6 +797,12 @@ main(void)
 	        stop_lets_requests_in_progress_reply, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        stopped_transport_answers_nobody, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        waiting_requests_hold_no_thread, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        reply_given_while_the_handler_runs_is_sent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        stop_waits_for_replies_given_later, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        second_listener_on_a_live_path_fails_and_first_keeps_serving,
 	        setup, teardown),
