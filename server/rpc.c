@@ -35,7 +35,6 @@
 #define ROLE_BIT(role) (1u << ENRT__V1__ROLE__##role)
 #define ADMIN_ONLY     ROLE_BIT(ADMIN)
 #define PEOPLE         (ROLE_BIT(ADMIN) | ROLE_BIT(PORTAL))
-#define ANY_ROLE       (PEOPLE | ROLE_BIT(INTROSPECT))
 #define VERIFIERS      (ROLE_BIT(ADMIN) | ROLE_BIT(INTROSPECT))
 
 /*
@@ -58,8 +57,8 @@ typedef struct operation {
 
 static const operation operations[] = {
     OP(ISSUE, "Issue", PEOPLE, "issue", ISSUE),
-    /* By value, whoever holds a token may revoke it (RFC 7009). */
-    OP(REVOKE, "Revoke", ANY_ROLE, "revoke", REVOKE),
+    /* Introspect callers verify and nothing else. */
+    OP(REVOKE, "Revoke", PEOPLE, "revoke", REVOKE),
     OP(LIST_TOKENS, "ListTokens", PEOPLE, NULL, LIST_TOKENS),
     OP(INTROSPECT, "Introspect", VERIFIERS, NULL, INTROSPECT),
     OP(INTROSPECT_BATCH, "IntrospectBatch", VERIFIERS, NULL, INTROSPECT_BATCH),

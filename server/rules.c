@@ -126,11 +126,12 @@ actor_person(const actor *a)
 }
 
 /*
- * Whether a may revoke this token by id or see it in a listing, given
- * the user record of its owner (NULL if none).  A person manages the
- * PATs they own, and only those made since their user record was: a
- * user deleted and asserted again under the same id is another user,
- * to whom the first one's tokens are as if they did not exist.
+ * Whether a may revoke this token or see it in a listing, given the user
+ * record of its owner (NULL if none).  A person manages the PATs they
+ * own, and only those issued to this incarnation of their user record: a
+ * user deleted and asserted again under the same id is another user, to
+ * whom the first one's tokens are as if they did not exist.  Records
+ * written before incarnations existed are told apart by time instead.
  */
 static bool
 actor_manages(const actor *a, const store_token *t, const store_user *owner)
@@ -144,7 +145,31 @@ actor_manages(const actor *a, const store_token *t, const store_user *owner)
 	    strcmp(person, t->owner) != 0) {
 		return false;
 	}
+	if (owner->has_incarnation && t->has_owner_incarnation) {
+		return t->owner_incarnation == owner->incarnation;
+	}
 	return t->created_at >= owner->created_at;
+}
+
+/* Never 0, so that a record without one cannot match by chance. */
+static uint64_t
+new_incarnation(void)
+{
+	uint64_t n;
+
+	do {
+		randombytes_buf(&n, sizeof(n));
+	} while (n == 0);
+	return n;
+}
+
+static void
+give_incarnation(store_user *next, const store_user *old)
+{
+	next->has_incarnation = true;
+	next->incarnation = old != NULL && old->has_incarnation
+	                        ? old->incarnation
+	                        : new_incarnation();
 }
 
 /* actor_manages, with the owner's record read in t. */
@@ -502,6 +527,7 @@ merge_person(store_user *next, const store_user *old,
 	next->has_created_at = next->has_last_seen_at = true;
 	next->created_at = old == NULL ? now : old->created_at;
 	next->last_seen_at = now;
+	give_incarnation(next, old);
 }
 
 /* Whether a mirror write changes what the user is, not only when seen. */
@@ -587,7 +613,9 @@ rules_sync_person(rules *r, const actor *a, err *e)
 typedef struct issue_plan {
 	const char **scopes; /* distinct, pointing into the request */
 	size_t n_scopes;
-	const char *owner; /* PAT: the user it acts as */
+	const char *owner;          /* PAT: the user it acts as */
+	bool has_owner_incarnation; /* PAT: set by check_pat_owner */
+	uint64_t owner_incarnation;
 	bool issuer_admin;
 } issue_plan;
 
@@ -915,6 +943,7 @@ owner_record(
 		fresh.enabled = true;
 		fresh.has_created_at = true;
 		fresh.created_at = a->now;
+		give_incarnation(&fresh, NULL);
 		store_user_put(t, &fresh);
 		audit_record(t, a, "user_mirror", owner);
 		rc = store_user_get(t, owner, user);
@@ -942,13 +971,15 @@ check_owner(const store_app *app, const store_user *user, err *e)
 
 static enrt_status
 check_pat_owner(store_txn *t, const actor *a, const store_app *app,
-    const issue_plan *plan, err *e)
+    issue_plan *plan, err *e)
 {
 	store_user *user = NULL;
 	enrt_status rc = owner_record(t, a, plan->owner, &user, e);
 
 	if (rc == ENRT_OK) {
 		rc = check_owner(app, user, e);
+		plan->has_owner_incarnation = user->has_incarnation;
+		plan->owner_incarnation = user->incarnation;
 	}
 	store_free(user);
 	return rc;
@@ -962,6 +993,8 @@ fill_record(store_token *rec, const actor *a, const store_app *app,
 	rec->kind = req->kind;
 	rec->app_id = app->id;
 	rec->owner = (char *)plan->owner;
+	rec->has_owner_incarnation = plan->has_owner_incarnation;
+	rec->owner_incarnation = plan->owner_incarnation;
 	rec->scopes = (char **)plan->scopes;
 	rec->n_scopes = plan->n_scopes;
 	rec->description = req->description;
@@ -1269,8 +1302,10 @@ revoke_by_id(store_txn *t, change *c)
 }
 
 /*
- * RFC 7009: a value that names no token is revoked all the same, and so
- * is one of an app that an introspect caller is not limited to.
+ * RFC 7009: a value that names no token is revoked all the same.  Holding
+ * a value gives no more right than its id would: a token that is not the
+ * caller's to revoke by id is answered as one that does not exist, and
+ * stays active.
  */
 static enrt_status
 revoke_by_value(store_txn *t, change *c)
@@ -1286,9 +1321,8 @@ revoke_by_value(store_txn *t, change *c)
 	}
 	rules_digest(c->rules, value, strlen(value), digest);
 	rc = store_token_get(t, digest, &tok);
-	if (rc == ENRT_OK && !actor_sees_app(c->actor, tok->app_id)) {
-		rc =
-		    ENRT_NOT_FOUND; /* another app's: unknown to this caller */
+	if (rc == ENRT_OK && !manages_in(t, c->actor, tok)) {
+		rc = ENRT_NOT_FOUND;
 	}
 	if (rc == ENRT_OK) {
 		rv->count = revoke_in(t, digest, tok, c->actor);

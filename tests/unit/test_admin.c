@@ -168,23 +168,38 @@ add_caller(fixture *f, const char *name, Enrt__V1__Role role, char **app_ids,
 	return reply;
 }
 
+/* A portal caller acting for one person, as dispatch makes it. */
+typedef struct portal_view {
+	store_caller caller;
+	Enrt__V1__Person person;
+	actor actor;
+} portal_view;
+
+static actor *
+as_person(fixture *f, portal_view *v, const char *user_id)
+{
+	enrt__v1__caller_record__init(&v->caller);
+	enrt__v1__person__init(&v->person);
+	v->caller.id = "cal_portal";
+	v->caller.has_role = true;
+	v->caller.role = ENRT__V1__ROLE__PORTAL;
+	v->person.user_id = (char *)user_id;
+	v->actor = f->actor;
+	v->actor.caller = &v->caller;
+	v->actor.person = &v->person;
+	return &v->actor;
+}
+
 /* Mirrors a person as a portal caller would assert them. */
 static void
 assert_person(fixture *f, const char *id, bool admin)
 {
-	store_caller portal = ENRT__V1__CALLER_RECORD__INIT;
-	Enrt__V1__Person person = ENRT__V1__PERSON__INIT;
-	actor a = f->actor;
+	portal_view v;
+	actor *a = as_person(f, &v, id);
 
-	portal.id = "cal_portal";
-	portal.has_role = true;
-	portal.role = ENRT__V1__ROLE__PORTAL;
-	person.user_id = (char *)id;
-	person.has_admin = true;
-	person.admin = admin;
-	a.caller = &portal;
-	a.person = &person;
-	assert_status(rules_sync_person(&f->rules, &a, &f->e), ENRT_OK, &f->e);
+	v.person.has_admin = true;
+	v.person.admin = admin;
+	assert_status(rules_sync_person(&f->rules, a, &f->e), ENRT_OK, &f->e);
 }
 
 /* ------------------------------------------------------------------ */
@@ -331,9 +346,12 @@ introspect_caller_limited_to_apps_sees_others_inactive(void **state)
 	assert_true(is_active_for(f, &a, in_mine));
 	assert_false(is_active_for(f, &a, in_other));
 	assert_true(is_active(f, in_other));
+	/* Holding a value is no right to revoke it (dispatch refuses the
+	 * role before the rules see it; they refuse it too). */
 	assert_int_equal(revoke_value_as(f, &a, in_other), 0);
+	assert_int_equal(revoke_value_as(f, &a, in_mine), 0);
 	assert_true(is_active(f, in_other));
-	assert_int_equal(revoke_value_as(f, &a, in_mine), 1);
+	assert_true(is_active(f, in_mine));
 	store_free(gw);
 	reply_free(added);
 	free(in_mine);
@@ -344,6 +362,31 @@ introspect_caller_limited_to_apps_sees_others_inactive(void **state)
 
 /* ------------------------------------------------------------------ */
 /* Users                                                               */
+
+/* Holding another person's token gives no right to revoke it. */
+static void
+a_person_revokes_by_value_only_their_own_pats(void **state)
+{
+	fixture *f = *state;
+	char *app = make_app(f, "a", ENRT__V1__POLICY__AUTHENTICATED_USERS);
+	char *alices = issue_pat(f, app, "alice", NULL);
+	char *bobs = issue_pat(f, app, "bob", NULL);
+	portal_view v;
+	actor *bob = as_person(f, &v, "bob");
+
+	assert_int_equal(revoke_value_as(f, bob, alices), 0);
+	assert_true(is_active(f, alices));
+	assert_int_equal(revoke_value_as(f, bob, bobs), 1);
+	assert_false(is_active(f, bobs));
+
+	/* An administrator, through the portal, revokes any token. */
+	v.person.has_admin = v.person.admin = true;
+	assert_int_equal(revoke_value_as(f, bob, alices), 1);
+	assert_false(is_active(f, alices));
+	free(alices);
+	free(bobs);
+	free(app);
+}
 
 static void
 disabling_a_user_suspends_their_pats_and_enabling_restores(void **state)
@@ -377,10 +420,9 @@ a_disabled_person_is_refused_and_no_assertion_enables_them(void **state)
 {
 	fixture *f = *state;
 	Enrt__V1__SetUserRequest req = ENRT__V1__SET_USER_REQUEST__INIT;
-	store_caller portal = ENRT__V1__CALLER_RECORD__INIT;
-	Enrt__V1__Person bob = ENRT__V1__PERSON__INIT;
 	store_user *user = NULL;
-	actor a = f->actor;
+	portal_view v;
+	actor *a;
 
 	assert_person(f, "bob", false);
 	req.id = "bob";
@@ -390,17 +432,12 @@ a_disabled_person_is_refused_and_no_assertion_enables_them(void **state)
 	    ENRT_OK, &f->e);
 	reply_free(user);
 
-	portal.id = "cal_portal";
-	portal.has_role = true;
-	portal.role = ENRT__V1__ROLE__PORTAL;
-	bob.user_id = "bob";
-	bob.has_admin = bob.admin = true;
-	a.caller = &portal;
-	a.person = &bob;
-	a.now = NOW + 3600;
-	assert_status(rules_sync_person(&f->rules, &a, &f->e),
+	a = as_person(f, &v, "bob");
+	v.person.has_admin = v.person.admin = true;
+	a->now = NOW + 3600;
+	assert_status(rules_sync_person(&f->rules, a, &f->e),
 	    ENRT_PERMISSION_DENIED, &f->e);
-	assert_status(rules_sync_person(&f->rules, &a, &f->e),
+	assert_status(rules_sync_person(&f->rules, a, &f->e),
 	    ENRT_PERMISSION_DENIED, &f->e);
 }
 
@@ -408,29 +445,21 @@ a_disabled_person_is_refused_and_no_assertion_enables_them(void **state)
 static void
 assert_the_new_carol_sees_none_of_the_old(fixture *f, const char *old_id)
 {
-	store_caller portal = ENRT__V1__CALLER_RECORD__INIT;
-	Enrt__V1__Person carol = ENRT__V1__PERSON__INIT;
 	Enrt__V1__ListTokensRequest list = ENRT__V1__LIST_TOKENS_REQUEST__INIT;
 	Enrt__V1__RevokeRequest revoke = ENRT__V1__REVOKE_REQUEST__INIT;
 	Enrt__V1__ListTokensReply *page = NULL;
 	Enrt__V1__RevokeReply *revoked = NULL;
-	actor a = f->actor;
-
-	portal.id = "cal_portal";
-	portal.has_role = true;
-	portal.role = ENRT__V1__ROLE__PORTAL;
-	carol.user_id = "carol";
-	a.caller = &portal;
-	a.person = &carol;
+	portal_view v;
+	actor *a = as_person(f, &v, "carol");
 
 	list.has_include_inactive = list.include_inactive = true;
-	assert_status(rules_list_tokens(&f->rules, &a, &list, &page, &f->e),
+	assert_status(rules_list_tokens(&f->rules, a, &list, &page, &f->e),
 	    ENRT_OK, &f->e);
 	assert_int_equal(page->n_tokens, 0);
 	reply_free(page);
 	revoke.target_case = ENRT__V1__REVOKE_REQUEST__TARGET_TOKEN_ID;
 	revoke.token_id = (char *)old_id;
-	assert_status(rules_revoke(&f->rules, &a, &revoke, &revoked, &f->e),
+	assert_status(rules_revoke(&f->rules, a, &revoke, &revoked, &f->e),
 	    ENRT_NOT_FOUND, &f->e);
 }
 
@@ -452,8 +481,8 @@ deleting_a_user_revokes_their_tokens_for_good(void **state)
 	reply_free(reply);
 	assert_false(is_active(f, one));
 
-	/* A new user with the same id is another user: nothing revives. */
-	f->actor.now = NOW + 1;
+	/* A new user with the same id is another user, even within the
+	 * same second: nothing revives. */
 	assert_person(f, "carol", false);
 	assert_false(is_active(f, one));
 	assert_false(is_active(f, two));
@@ -603,31 +632,23 @@ a_person_sees_only_the_apps_they_may_issue_in(void **state)
 	char *admins =
 	    make_app(f, "admins", ENRT__V1__POLICY__ADMINISTRATORS_ONLY);
 	char *closed = make_app(f, "closed", ENRT__V1__POLICY__NONE);
-	store_caller portal = ENRT__V1__CALLER_RECORD__INIT;
-	Enrt__V1__Person person = ENRT__V1__PERSON__INIT;
 	Enrt__V1__ListAppsRequest req = ENRT__V1__LIST_APPS_REQUEST__INIT;
 	Enrt__V1__ListAppsReply *list = NULL;
-	actor a = f->actor;
+	portal_view v;
+	actor *a = as_person(f, &v, "frank");
 
-	portal.id = "cal_portal";
-	portal.has_role = true;
-	portal.role = ENRT__V1__ROLE__PORTAL;
-	person.user_id = "frank";
-	a.caller = &portal;
-	a.person = &person;
-
-	assert_status(apps_list(&f->rules, &a, &req, &list, &f->e),
+	assert_status(apps_list(&f->rules, a, &req, &list, &f->e),
 	    ENRT_PERMISSION_DENIED, &f->e);
 	req.has_eligible = req.eligible = true;
 	assert_status(
-	    apps_list(&f->rules, &a, &req, &list, &f->e), ENRT_OK, &f->e);
+	    apps_list(&f->rules, a, &req, &list, &f->e), ENRT_OK, &f->e);
 	assert_int_equal(list->n_apps, 1);
 	assert_string_equal(list->apps[0]->id, open);
 	reply_free(list);
 
-	person.has_admin = person.admin = true;
+	v.person.has_admin = v.person.admin = true;
 	assert_status(
-	    apps_list(&f->rules, &a, &req, &list, &f->e), ENRT_OK, &f->e);
+	    apps_list(&f->rules, a, &req, &list, &f->e), ENRT_OK, &f->e);
 	assert_int_equal(list->n_apps, 2);
 	reply_free(list);
 	free(open);
@@ -645,6 +666,7 @@ main(void)
 	    T(add_caller_checks_name_role_and_apps),
 	    T(listed_callers_carry_no_secret),
 	    T(introspect_caller_limited_to_apps_sees_others_inactive),
+	    T(a_person_revokes_by_value_only_their_own_pats),
 	    T(disabling_a_user_suspends_their_pats_and_enabling_restores),
 	    T(a_disabled_person_is_refused_and_no_assertion_enables_them),
 	    T(deleting_a_user_revokes_their_tokens_for_good),
