@@ -495,11 +495,48 @@ apply_env_list(config *cfg, const char *name, const char *value, err *e)
 	return st;
 }
 
+static bool
+is_setting_variable(const char *name, size_t len)
+{
+	for (int i = 0; i < CONFIG_SETTINGS; i++) {
+		if (strlen(settings[i].env) == len &&
+		    strncmp(settings[i].env, name, len) == 0) {
+			return true;
+		}
+	}
+	return len == strlen("ENRTD_CONFIG") &&
+	       strncmp(name, "ENRTD_CONFIG", len) == 0;
+}
+
+/*
+ * A misspelt variable (ENRTD_FLUSH_INTERVALL) would otherwise leave its
+ * setting at the default without a word, as an unknown key in the file
+ * would.
+ */
+static enrt_status
+check_env_names(err *e)
+{
+	extern char **environ;
+
+	for (char **v = environ; *v != NULL; v++) {
+		size_t len = strcspn(*v, "=");
+
+		if (strncmp(*v, "ENRTD_", 6) == 0 &&
+		    !is_setting_variable(*v, len)) {
+			return err_set(e, ENRT_INVALID_ARGUMENT,
+			    "%.*s: unknown variable; enrtd --help lists the "
+			    "settings",
+			    (int)len, *v);
+		}
+	}
+	return ENRT_OK;
+}
+
 static enrt_status
 apply_env(config *cfg, err *e)
 {
 	const char *value;
-	enrt_status st = ENRT_OK;
+	enrt_status st = check_env_names(e);
 
 	for (int i = 0; i < CONFIG_SETTINGS && st == ENRT_OK; i++) {
 		if ((value = getenv(settings[i].env)) == NULL) {

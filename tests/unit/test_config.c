@@ -355,6 +355,11 @@ config_refusals_name_the_variable_or_flag(void **state)
 {
 	fixture *f = *state;
 
+	setenv("ENRTD_FLUSH_INTERVALL", "5", 1);
+	assert_int_equal(load(f, NULL), ENRT_INVALID_ARGUMENT);
+	assert_refused(f, "ENRTD_FLUSH_INTERVALL: unknown variable");
+	unsetenv("ENRTD_FLUSH_INTERVALL");
+
 	setenv("ENRTD_FLUSH_INTERVAL", "0", 1);
 	assert_int_equal(load(f, NULL), ENRT_INVALID_ARGUMENT);
 	assert_refused(f, "ENRTD_FLUSH_INTERVAL: must be a whole number");
