@@ -79,8 +79,8 @@ check_fields(
 {
 	*scopes = NULL;
 	*n_scopes = 0;
-	if (validate_text("name", f->name, VALIDATE_NAME_MAX, f->name != NULL,
-	        e) != ENRT_OK ||
+	if ((f->name != NULL &&
+	        validate_name("name", f->name, e) != ENRT_OK) ||
 	    check_policy_field(f, e) != ENRT_OK ||
 	    check_lifetime_fields(f, e) != ENRT_OK) {
 		return e->code;

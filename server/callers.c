@@ -51,8 +51,7 @@ check_app_ids(const Enrt__V1__AddCallerRequest *req, err *e)
 static enrt_status
 check_add(const Enrt__V1__AddCallerRequest *req, err *e)
 {
-	if (validate_text("name", req->name, VALIDATE_NAME_MAX, true, e) !=
-	        ENRT_OK ||
+	if (validate_name("name", req->name, e) != ENRT_OK ||
 	    check_role(req, e) != ENRT_OK ||
 	    check_app_ids(req, e) != ENRT_OK) {
 		return e->code;

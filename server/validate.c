@@ -139,6 +139,23 @@ validate_text(
 }
 
 enrt_status
+validate_name(const char *field, const char *name, err *e)
+{
+	size_t len;
+
+	if (validate_text(field, name, VALIDATE_NAME_MAX, true, e) !=
+	    ENRT_OK) {
+		return e->code;
+	}
+	len = strlen(name);
+	if (name[0] == ' ' || name[len - 1] == ' ') {
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "%s: must not begin or end with a space", field);
+	}
+	return ENRT_OK;
+}
+
+enrt_status
 validate_user_id(const char *field, const char *id, err *e)
 {
 	size_t len = id == NULL ? 0 : strlen(id);

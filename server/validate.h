@@ -31,6 +31,13 @@ enrt_status validate_text(
     const char *field, const char *text, size_t max, bool required, err *e);
 
 /*
+ * A name people tell things apart by (an app's, a caller's): text as
+ * validate_text takes it, required, at most VALIDATE_NAME_MAX bytes, and
+ * not blank, neither spaces alone nor with spaces around it.
+ */
+enrt_status validate_name(const char *field, const char *name, err *e);
+
+/*
  * 1 to 128 printable ASCII characters other than space, and not of the
  * form of a token or credential.
  */
