@@ -25,8 +25,8 @@
 # 64 in flight for BENCH_MILLION_DURATION seconds.  It prints how long
 # the Issues took, the million server's memory (/proc/PID/status) after
 # its run and its data directory's size, and how many write transactions
-# the store committed during that run (mdb_stat, from lmdb-utils) against
-# its last-used flushes (/metrics).
+# the store committed during that run (mdb_stat, from lmdb-utils) at a
+# last-used flush interval of 5 s.
 #
 # Every process it starts, and the temporary directories, are gone when
 # it exits, however it exits.  Knobs, from the environment:
@@ -275,28 +275,26 @@ grep -E '^(VmRSS|VmHWM)' "/proc/$enrtd_pid/status" >"$work/enrtd.status"
 # ---------------------------------------------------------------------
 # The store at a million tokens.
 
-# sample_store DIR PORT OUT: once a second until killed, the time, the
-# store's last transaction id and the last-used flushes so far.
+# sample_store DIR OUT: once a second until killed, the time and the
+# store's last transaction id.  Not /metrics: its census of tokens lists
+# every one of them, seconds of work per scrape at a million, which
+# would weigh on the very run it watches.
 sample_store() {
-	local txn flushes
+	local txn
 	trap - EXIT INT TERM
 	while :; do
 		txn=$(mdb_stat -e "$1/store" 2>/dev/null |
 			awk '/Last transaction ID/ { print $4 }') || true
-		flushes=$(curl -fsS "http://127.0.0.1:$2/metrics" 2>/dev/null |
-			awk '/^enrtd_last_used_flushes_total\{result="ok"\}/ {
-				print $2 }') || true
-		echo "$(date +%s.%N) ${txn:--} ${flushes:--}"
+		echo "$(date +%s.%N) ${txn:--}"
 		sleep 1
-	done >"$3"
+	done >"$2"
 }
 
 # million_server NAME: a fresh enrtd for the million runs, its data in
-# million_dir/NAME, its pid in $started and its /metrics port in $port.
+# million_dir/NAME, its pid in $started.
 million_server() {
-	port=$(free_port)
 	start_enrtd "enrtd-$1" "$million_dir/$1" --flush-interval 5 \
-		--map-size 8192 --http "127.0.0.1:$port"
+		--map-size 8192
 }
 
 if [ "$million" = 1 ]; then
@@ -310,8 +308,7 @@ if [ "$million" = 1 ]; then
 		[ "$name" = large ] && tokens=$million_tokens
 		sampler=""
 		if [ "$name" = large ] && command -v mdb_stat >/dev/null; then
-			sample_store "$million_dir/$name" "$port" \
-				"$work/large.samples" &
+			sample_store "$million_dir/$name" "$work/large.samples" &
 			sampler=$!
 			pids+=("$sampler")
 		fi
@@ -497,20 +494,20 @@ if million == "1":
         start = end - large["seconds"]
         rows = []
         for line in open(samples):
-            t, txn, flushes = line.split()
-            if txn != "-" and flushes != "-" and start <= float(t) <= end:
-                rows.append((float(t), int(txn), int(flushes)))
+            t, txn = line.split()
+            if txn != "-" and start <= float(t) <= end:
+                rows.append((float(t), int(txn)))
         if len(rows) >= 2:
-            (t0, x0, f0), (t1, x1, f1) = rows[0], rows[-1]
-            txns, flushes = x1 - x0, f1 - f0
-            txn_per_interval = txns / max(flushes, 1)
-            # The two counters are read a moment apart, so one flush may
-            # fall between them at either end of the window.
-            txn_slack = (flushes + 1) / float(max(flushes, 1))
+            (t0, x0), (t1, x1) = rows[0], rows[-1]
+            intervals = (t1 - t0) / 5.0
+            txn_per_interval = (x1 - x0) / intervals
+            # Samples a second apart may catch one flush more or less
+            # than the window holds.
+            txn_slack = (intervals + 1) / intervals
             print("During its Introspect load (%.0f s of it sampled): %d "
-                  "write transactions and %d" % (t1 - t0, txns, flushes))
-            print("last-used flushes (one each 5 s): %.2f write "
-                  "transactions per flush interval." % txn_per_interval)
+                  "write transactions at a last-used" % (t1 - t0, x1 - x0))
+            print("flush interval of 5 s: %.2f write transactions per "
+                  "flush interval." % txn_per_interval)
 
 # ---- the targets, each a ratio of this run
 def fmt(v):
