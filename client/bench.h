@@ -162,6 +162,12 @@ void bench_tally_ok(bench_tally *t, uint64_t ns);
 void bench_tally_fail(bench_tally *t, uint64_t ns, bench_failure why,
     enrt_status status, const char *message);
 
+/*
+ * Counts a request whose reply came with status OK: as right when wrong
+ * is NULL, else as BENCH_FAIL_ANSWER with wrong as its message.
+ */
+void bench_tally_answer(bench_tally *t, uint64_t ns, const char *wrong);
+
 /* Adds from to into; into keeps its first error if it has one. */
 void bench_tally_merge(bench_tally *into, const bench_tally *from);
 

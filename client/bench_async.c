@@ -225,28 +225,22 @@ free_all_packed(async_run *run)
 /* ------------------------------------------------------------------ */
 /* Judging a reply                                                     */
 
-static void
-judge_introspect(context *c, const Enrt__V1__Reply *r, uint64_t ns)
+/* Why an Introspect reply is not the answer c's token must get. */
+static const char *
+wrong_introspect(const context *c, const Enrt__V1__Reply *r)
 {
-	const char *wrong = NULL;
-
 	if (r->result_case != ENRT__V1__REPLY__RESULT_INTROSPECT) {
-		wrong = "an Introspect reply without an Introspect result";
-	} else if (c->run->cfg->op != BENCH_OP_ECHO) {
-		wrong = bench_wrong_answer(c->rq.kind, r->introspect->active);
+		return "an Introspect reply without an Introspect result";
 	}
-
-	if (wrong != NULL) {
-		bench_tally_fail(
-		    &c->tally, ns, BENCH_FAIL_ANSWER, ENRT_OK, wrong);
-	} else {
-		bench_tally_ok(&c->tally, ns);
+	if (c->run->cfg->op == BENCH_OP_ECHO) {
+		return NULL;
 	}
+	return bench_wrong_answer(c->rq.kind, r->introspect->active);
 }
 
 /* Every answer, in order, must be the one its token must get. */
-static void
-judge_batch(context *c, const Enrt__V1__Reply *r, uint64_t ns)
+static const char *
+wrong_batch(const context *c, const Enrt__V1__Reply *r)
 {
 	const batch *b = &c->run->batches[c->batch];
 	const Enrt__V1__IntrospectBatchReply *br = r->introspect_batch;
@@ -254,20 +248,13 @@ judge_batch(context *c, const Enrt__V1__Reply *r, uint64_t ns)
 
 	if (r->result_case != ENRT__V1__REPLY__RESULT_INTROSPECT_BATCH ||
 	    br->n_answers != c->run->cfg->batch) {
-		wrong =
-		    "an IntrospectBatch reply without one answer per token";
+		return "an IntrospectBatch reply without one answer per token";
 	}
 	for (size_t i = 0; wrong == NULL && i < br->n_answers; i++) {
 		wrong =
 		    bench_wrong_answer(b->kinds[i], br->answers[i]->active);
 	}
-
-	if (wrong != NULL) {
-		bench_tally_fail(
-		    &c->tally, ns, BENCH_FAIL_ANSWER, ENRT_OK, wrong);
-	} else {
-		bench_tally_ok(&c->tally, ns);
-	}
+	return wrong;
 }
 
 /* The new token's value is wiped before the reply is freed. */
@@ -302,9 +289,9 @@ judge(context *c, nng_msg *msg, uint64_t ns)
 	} else if (c->rq.issue) {
 		judge_issue(c, r, ns);
 	} else if (c->run->batches != NULL) {
-		judge_batch(c, r, ns);
+		bench_tally_answer(&c->tally, ns, wrong_batch(c, r));
 	} else {
-		judge_introspect(c, r, ns);
+		bench_tally_answer(&c->tally, ns, wrong_introspect(c, r));
 	}
 	enrt__v1__reply__free_unpacked(r, NULL);
 }

@@ -53,7 +53,6 @@ introspect_one(worker *w, const bench_request *rq)
 	enrt_status status;
 	uint64_t start = bench_now_ns();
 	uint64_t ns;
-	const char *wrong;
 
 	status = enrt_introspect(
 	    w->client, rq->value->text, rq->value->len, &answer, &err);
@@ -62,13 +61,11 @@ introspect_one(worker *w, const bench_request *rq)
 	if (status != ENRT_OK) {
 		bench_tally_fail(
 		    &w->tally, ns, failure_of(status), status, err.message);
-	} else if (w->run->cfg->op != BENCH_OP_ECHO &&
-	           (wrong = bench_wrong_answer(rq->kind, answer->active)) !=
-	               NULL) {
-		bench_tally_fail(
-		    &w->tally, ns, BENCH_FAIL_ANSWER, ENRT_OK, wrong);
 	} else {
-		bench_tally_ok(&w->tally, ns);
+		bench_tally_answer(&w->tally, ns,
+		    w->run->cfg->op == BENCH_OP_ECHO
+		        ? NULL
+		        : bench_wrong_answer(rq->kind, answer->active));
 	}
 	enrt_introspection_free(answer);
 }
@@ -98,7 +95,6 @@ introspect_batch(worker *w)
 	bench_kind kinds[BENCH_BATCH_MAX];
 	size_t n = w->run->cfg->batch;
 	enrt_introspection_batch *batch = NULL;
-	const char *wrong;
 	bench_request rq;
 	enrt_error err;
 	enrt_status status;
@@ -119,11 +115,9 @@ introspect_batch(worker *w)
 	if (status != ENRT_OK) {
 		bench_tally_fail(
 		    &w->tally, ns, failure_of(status), status, err.message);
-	} else if ((wrong = judge_batch(batch, kinds, n)) != NULL) {
-		bench_tally_fail(
-		    &w->tally, ns, BENCH_FAIL_ANSWER, ENRT_OK, wrong);
 	} else {
-		bench_tally_ok(&w->tally, ns);
+		bench_tally_answer(
+		    &w->tally, ns, judge_batch(batch, kinds, n));
 	}
 	enrt_introspection_batch_free(batch);
 }
