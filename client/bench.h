@@ -23,6 +23,7 @@
 #define BENCH_TOKENS_MAX      1000000
 #define BENCH_DURATION_MAX    86400
 #define BENCH_TIMEOUT_MS      10000
+#define BENCH_BATCH_MAX       ENRT_BATCH_MAX
 
 /* The room a pool value takes, NUL included: tokens and malformed ones. */
 #define BENCH_VALUE_MAX 64
@@ -74,6 +75,7 @@ typedef struct bench_config {
 	unsigned duration_s;  /* 0: bounded by requests */
 	uint64_t requests;    /* 0: bounded by duration_s */
 	unsigned tokens;      /* issued before the run */
+	unsigned batch; /* tokens per IntrospectBatch; 0: single Introspects */
 	unsigned mix[BENCH_KINDS]; /* percent of Introspects, sum 100 */
 	unsigned issue_percent;    /* BENCH_OP_MIXED: Issues among all */
 	const char *json_path;     /* NULL: no JSON; "-": standard output */
@@ -159,6 +161,12 @@ void bench_tally_ok(bench_tally *t, uint64_t ns);
 /* Counts a failure; message (may be NULL) is kept when it is the first. */
 void bench_tally_fail(bench_tally *t, uint64_t ns, bench_failure why,
     enrt_status status, const char *message);
+
+/*
+ * Counts a request whose reply came with status OK: as right when wrong
+ * is NULL, else as BENCH_FAIL_ANSWER with wrong as its message.
+ */
+void bench_tally_answer(bench_tally *t, uint64_t ns, const char *wrong);
 
 /* Adds from to into; into keeps its first error if it has one. */
 void bench_tally_merge(bench_tally *into, const bench_tally *from);
@@ -249,6 +257,15 @@ uint64_t bench_rand_seed(void);
 void bench_pool_pick(const bench_pool *pool, const bench_config *cfg,
     uint64_t *rng, bench_request *out);
 
+/* The tokens one request asks about: cfg->batch, or 1 without --batch. */
+unsigned bench_tokens_per_request(const bench_config *cfg);
+
+/*
+ * What an Introspect answer must say of a token of this kind: NULL when
+ * active says it, else why the answer is wrong.
+ */
+const char *bench_wrong_answer(bench_kind kind, bool active);
+
 /* ------------------------------------------------------------------ */
 /* The drivers and the report                                          */
 
@@ -262,6 +279,10 @@ void bench_pool_pick(const bench_pool *pool, const bench_config *cfg,
  * sends the next request; the Request envelopes are packed once, before
  * the run.  bench_threads_run: cfg->concurrency threads making blocking
  * libenrt calls on cfg->connections shared client handles.
+ *
+ * With cfg->batch, each request is one IntrospectBatch of that many
+ * tokens picked as the mix asks, and it counts as an error unless every
+ * one of its answers is right.
  */
 enrt_status bench_async_run(const bench_config *cfg, const bench_pool *pool,
     bench_result *result, enrt_error *err);

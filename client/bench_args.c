@@ -33,6 +33,7 @@ enum {
 	OPT_MIX,
 	OPT_ISSUE_PERCENT,
 	OPT_JSON,
+	OPT_BATCH,
 };
 
 static const struct option options[] = {
@@ -48,6 +49,7 @@ static const struct option options[] = {
     {"mix", required_argument, NULL, OPT_MIX},
     {"issue-percent", required_argument, NULL, OPT_ISSUE_PERCENT},
     {"json", required_argument, NULL, OPT_JSON},
+    {"batch", required_argument, NULL, OPT_BATCH},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -112,6 +114,9 @@ usage(FILE *f)
 	    "malformed=10,revoked=10)\n"
 	    "  --issue-percent P     --op mixed: percent of Issue requests "
 	    "(default %d)\n"
+	    "  --batch N             --op introspect: N tokens, 1 to %d, "
+	    "per IntrospectBatch\n"
+	    "                        request (default: single Introspects)\n"
 	    "  --client KIND         async (default): nng contexts and "
 	    "callbacks; threads:\n"
 	    "                        a thread per request in flight, "
@@ -125,7 +130,7 @@ usage(FILE *f)
 	    DEFAULT_URL, DEFAULT_CREDENTIAL_FILE, BENCH_CONCURRENCY_MAX,
 	    DEFAULT_CONCURRENCY, BENCH_DURATION_MAX, DEFAULT_DURATION_S,
 	    BENCH_TOKENS_MAX, DEFAULT_TOKENS, DEFAULT_ISSUE_PERCENT,
-	    BENCH_CONNECTIONS_MAX, DEFAULT_CONNECTIONS);
+	    BENCH_BATCH_MAX, BENCH_CONNECTIONS_MAX, DEFAULT_CONNECTIONS);
 }
 
 static int
@@ -263,6 +268,8 @@ static const count_flag count_flags[] = {
         "must be a whole number from 1 to 1000000"},
     {OPT_ISSUE_PERCENT, "--issue-percent", 0, 100,
         "must be a whole number from 0 to 100"},
+    {OPT_BATCH, "--batch", 1, BENCH_BATCH_MAX,
+        "must be a whole number of tokens per request from 1 to 128"},
 };
 
 /* v is within the flag's bounds, which all fit their fields. */
@@ -287,6 +294,9 @@ store_count(bench_config *cfg, int opt, uint64_t v)
 		break;
 	case OPT_ISSUE_PERCENT:
 		cfg->issue_percent = (unsigned)v;
+		break;
+	case OPT_BATCH:
+		cfg->batch = (unsigned)v;
 		break;
 	}
 }
@@ -413,6 +423,9 @@ check_together(bench_config *cfg, bool connections_given)
 	if (cfg->connections > cfg->concurrency) {
 		return bad_flag(
 		    "--connections", "must not be more than --concurrency");
+	}
+	if (cfg->batch > 0 && cfg->op != BENCH_OP_INTROSPECT) {
+		return bad_flag("--batch", "works only with --op introspect");
 	}
 	return BENCH_ARGS_OK;
 }

@@ -10,8 +10,10 @@
  *
  * Every Request envelope is packed once, before the clock starts: per
  * request the client copies bytes into a message, and decodes and checks
- * the reply as libenrt would.  Malformed tokens go to the server as they
- * are (a raw client, unlike libenrt, does not check them first), so here
+ * the reply as libenrt would.  With --batch, BATCHES IntrospectBatch
+ * requests are packed, each of tokens picked as the mix asks, and each
+ * request sends one of them at random.  Malformed tokens go to the server as
+ * they are (a raw client, unlike libenrt, does not check them first), so here
  * they load the server's own format check.
  *
  * This module owns the sockets, the contexts, their aios and the packed
@@ -30,10 +32,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Enough to spread a run's batches over a pool of a few thousand. */
+#define BATCHES 1024
+
 typedef struct packed {
 	uint8_t *buf;
 	size_t len;
 } packed;
+
+/* An IntrospectBatch request and the kind of each token it asks about. */
+typedef struct batch {
+	packed p;
+	bench_kind kinds[BENCH_BATCH_MAX];
+} batch;
 
 typedef enum ctx_state {
 	CTX_SENDING,
@@ -49,6 +60,7 @@ typedef struct context {
 	nng_aio *aio;
 	ctx_state state; /* the aio's own: set before each operation */
 	bench_request rq;
+	size_t batch; /* with --batch: the index of the batch in flight */
 	uint64_t rng;
 	uint64_t sent_ns;
 	bench_tally tally;
@@ -62,6 +74,7 @@ struct async_run {
 	unsigned n_socks;
 	packed *introspects[BENCH_KINDS]; /* parallel to pool->values */
 	packed issue;
+	batch *batches; /* BATCHES of them with --batch, else NULL */
 	context *contexts;
 	unsigned n_contexts;
 
@@ -120,6 +133,43 @@ pack_issue(packed *p, const bench_pool *pool)
 }
 
 static bool
+pack_batch(batch *b, const async_run *run, uint64_t *rng)
+{
+	Enrt__V1__Request req = ENRT__V1__REQUEST__INIT;
+	Enrt__V1__IntrospectBatchRequest op =
+	    ENRT__V1__INTROSPECT_BATCH_REQUEST__INIT;
+	char *tokens[BENCH_BATCH_MAX];
+	bench_request rq;
+
+	for (unsigned i = 0; i < run->cfg->batch; i++) {
+		bench_pool_pick(run->pool, run->cfg, rng, &rq);
+		b->kinds[i] = rq.kind;
+		tokens[i] = (char *)rq.value->text;
+	}
+	op.n_tokens = run->cfg->batch;
+	op.tokens = tokens;
+	req.op_case = ENRT__V1__REQUEST__OP_INTROSPECT_BATCH;
+	req.introspect_batch = &op;
+	return pack(&b->p, &req, run->pool);
+}
+
+static bool
+pack_batches(async_run *run)
+{
+	uint64_t rng = bench_rand_seed();
+
+	if ((run->batches = calloc(BATCHES, sizeof(batch))) == NULL) {
+		return false;
+	}
+	for (size_t i = 0; i < BATCHES; i++) {
+		if (!pack_batch(&run->batches[i], run, &rng)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool
 pack_all(async_run *run)
 {
 	const bench_pool *pool = run->pool;
@@ -138,6 +188,9 @@ pack_all(async_run *run)
 				return false;
 			}
 		}
+	}
+	if (run->cfg->batch > 0) {
+		return pack_batches(run);
 	}
 	return run->cfg->op == BENCH_OP_INTROSPECT ||
 	       run->cfg->op == BENCH_OP_ECHO || pack_issue(&run->issue, pool);
@@ -162,28 +215,46 @@ free_all_packed(async_run *run)
 		}
 		free(run->introspects[k]);
 	}
+	for (size_t i = 0; run->batches != NULL && i < BATCHES; i++) {
+		free_packed(&run->batches[i].p);
+	}
+	free(run->batches);
 	free_packed(&run->issue);
 }
 
 /* ------------------------------------------------------------------ */
 /* Judging a reply                                                     */
 
-static void
-judge_introspect(context *c, const Enrt__V1__Reply *r, uint64_t ns)
+/* Why an Introspect reply is not the answer c's token must get. */
+static const char *
+wrong_introspect(const context *c, const Enrt__V1__Reply *r)
 {
-	bool expected = c->rq.kind == BENCH_ACTIVE;
-
 	if (r->result_case != ENRT__V1__REPLY__RESULT_INTROSPECT) {
-		bench_tally_fail(&c->tally, ns, BENCH_FAIL_ANSWER, ENRT_OK,
-		    "an Introspect reply without an Introspect result");
-	} else if (c->run->cfg->op != BENCH_OP_ECHO &&
-	           r->introspect->active != expected) {
-		bench_tally_fail(&c->tally, ns, BENCH_FAIL_ANSWER, ENRT_OK,
-		    expected ? "an active token was answered inactive"
-		             : "an inactive token was answered active");
-	} else {
-		bench_tally_ok(&c->tally, ns);
+		return "an Introspect reply without an Introspect result";
 	}
+	if (c->run->cfg->op == BENCH_OP_ECHO) {
+		return NULL;
+	}
+	return bench_wrong_answer(c->rq.kind, r->introspect->active);
+}
+
+/* Every answer, in order, must be the one its token must get. */
+static const char *
+wrong_batch(const context *c, const Enrt__V1__Reply *r)
+{
+	const batch *b = &c->run->batches[c->batch];
+	const Enrt__V1__IntrospectBatchReply *br = r->introspect_batch;
+	const char *wrong = NULL;
+
+	if (r->result_case != ENRT__V1__REPLY__RESULT_INTROSPECT_BATCH ||
+	    br->n_answers != c->run->cfg->batch) {
+		return "an IntrospectBatch reply without one answer per token";
+	}
+	for (size_t i = 0; wrong == NULL && i < br->n_answers; i++) {
+		wrong =
+		    bench_wrong_answer(b->kinds[i], br->answers[i]->active);
+	}
+	return wrong;
 }
 
 /* The new token's value is wiped before the reply is freed. */
@@ -217,8 +288,10 @@ judge(context *c, nng_msg *msg, uint64_t ns)
 		    r->message != NULL ? r->message : "");
 	} else if (c->rq.issue) {
 		judge_issue(c, r, ns);
+	} else if (c->run->batches != NULL) {
+		bench_tally_answer(&c->tally, ns, wrong_batch(c, r));
 	} else {
-		judge_introspect(c, r, ns);
+		bench_tally_answer(&c->tally, ns, wrong_introspect(c, r));
 	}
 	enrt__v1__reply__free_unpacked(r, NULL);
 }
@@ -238,11 +311,20 @@ stopped(context *c)
 	pthread_mutex_unlock(&run->mtx);
 }
 
+/* The next request of c; with --batch, a batch picked at random. */
 static const packed *
-packed_for(const async_run *run, const bench_request *rq)
+next_packed(context *c)
 {
-	return rq->issue ? &run->issue
-	                 : &run->introspects[rq->kind][rq->index];
+	async_run *run = c->run;
+
+	if (run->batches != NULL) {
+		c->rq.issue = false;
+		c->batch = (size_t)(bench_rand(&c->rng) % BATCHES);
+		return &run->batches[c->batch].p;
+	}
+	bench_pool_pick(run->pool, run->cfg, &c->rng, &c->rq);
+	return c->rq.issue ? &run->issue
+	                   : &run->introspects[c->rq.kind][c->rq.index];
 }
 
 /* Sends the next request, or stops when the run is over. */
@@ -257,8 +339,7 @@ send_next(context *c)
 		stopped(c);
 		return;
 	}
-	bench_pool_pick(run->pool, run->cfg, &c->rng, &c->rq);
-	p = packed_for(run, &c->rq);
+	p = next_packed(c);
 	if (nng_msg_alloc(&msg, p->len) != 0) {
 		bench_tally_fail(&c->tally, 0, BENCH_FAIL_TRANSPORT,
 		    ENRT_RESOURCE_EXHAUSTED, "no memory for a message");

@@ -495,3 +495,21 @@ bench_pool_pick(const bench_pool *pool, const bench_config *cfg, uint64_t *rng,
 	out->index = (size_t)((r >> 8) % pool->n[out->kind]);
 	out->value = &pool->values[out->kind][out->index];
 }
+
+unsigned
+bench_tokens_per_request(const bench_config *cfg)
+{
+	return cfg->batch > 0 ? cfg->batch : 1;
+}
+
+const char *
+bench_wrong_answer(bench_kind kind, bool active)
+{
+	bool expected = kind == BENCH_ACTIVE;
+
+	if (active == expected) {
+		return NULL;
+	}
+	return expected ? "an active token was answered inactive"
+	                : "an inactive token was answered active";
+}

@@ -17,6 +17,7 @@ typedef struct figures {
 	uint64_t requests;
 	uint64_t errors;
 	double rps;
+	double tps; /* tokens asked about (or issued) per second */
 	double p50, p90, p99, p999, max; /* microseconds */
 } figures;
 
@@ -34,13 +35,14 @@ tenths(double v)
 }
 
 static void
-compute(const bench_result *r, figures *f)
+compute(const bench_config *cfg, const bench_result *r, figures *f)
 {
 	const bench_hist *h = &r->tally.hist;
 
 	f->requests = r->tally.ok + bench_tally_errors(&r->tally);
 	f->errors = bench_tally_errors(&r->tally);
 	f->rps = r->seconds > 0 ? (double)f->requests / r->seconds : 0;
+	f->tps = f->rps * bench_tokens_per_request(cfg);
 	f->p50 = tenths(percentile_us(h, 50));
 	f->p90 = tenths(percentile_us(h, 90));
 	f->p99 = tenths(percentile_us(h, 99));
@@ -63,6 +65,9 @@ print_setting(FILE *out, const bench_config *cfg)
 	}
 	if (cfg->op == BENCH_OP_MIXED) {
 		fprintf(out, ", %u%% Issue", cfg->issue_percent);
+	}
+	if (cfg->batch > 0) {
+		fprintf(out, ", %u tokens per IntrospectBatch", cfg->batch);
 	}
 	fputc('\n', out);
 }
@@ -92,11 +97,14 @@ bench_report_print(
 {
 	figures f;
 
-	compute(result, &f);
+	compute(cfg, result, &f);
 	print_setting(out, cfg);
 	fprintf(out, "requests:     %llu in %.2f s\n",
 	    (unsigned long long)f.requests, result->seconds);
 	fprintf(out, "throughput:   %.0f requests per second\n", f.rps);
+	if (cfg->batch > 0) {
+		fprintf(out, "tokens:       %.0f per second\n", f.tps);
+	}
 	print_errors(out, &result->tally);
 	fprintf(out,
 	    "latency (us): p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  "
@@ -105,13 +113,16 @@ bench_report_print(
 }
 
 static json_t *
-to_json(const bench_result *result)
+to_json(const bench_config *cfg, const bench_result *result)
 {
 	figures f;
 
-	compute(result, &f);
-	return json_pack("{s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f}",
-	    "requests_per_second", tenths(f.rps), "errors",
+	compute(cfg, result, &f);
+	return json_pack(
+	    "{s:f, s:f, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f}",
+	    "requests_per_second", tenths(f.rps), "tokens_per_second",
+	    tenths(f.tps), "tokens_per_request",
+	    (json_int_t)bench_tokens_per_request(cfg), "errors",
 	    (json_int_t)f.errors, "requests", (json_int_t)f.requests,
 	    "seconds", result->seconds, "p50_us", f.p50, "p90_us", f.p90,
 	    "p99_us", f.p99, "p999_us", f.p999, "max_us", f.max);
@@ -150,7 +161,7 @@ bench_report_json(
 	if (f == NULL) {
 		return json_failed(err, path, strerror(errno));
 	}
-	if ((obj = to_json(result)) == NULL) {
+	if ((obj = to_json(cfg, result)) == NULL) {
 		ok = false;
 		errno = ENOMEM;
 	} else {

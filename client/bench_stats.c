@@ -118,6 +118,16 @@ bench_tally_ok(bench_tally *t, uint64_t ns)
 }
 
 void
+bench_tally_answer(bench_tally *t, uint64_t ns, const char *wrong)
+{
+	if (wrong != NULL) {
+		bench_tally_fail(t, ns, BENCH_FAIL_ANSWER, ENRT_OK, wrong);
+	} else {
+		bench_tally_ok(t, ns);
+	}
+}
+
+void
 bench_tally_fail(bench_tally *t, uint64_t ns, bench_failure why,
     enrt_status status, const char *message)
 {

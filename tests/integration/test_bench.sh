@@ -67,21 +67,27 @@ expect_exit() {
 	fi
 }
 
-# The JSON of a run: the seven keys and the two extras, numbers all, the
-# number of requests asked for, and no errors.
+# The JSON of a run: the seven keys and the four extras, numbers all,
+# the number of requests asked for, no errors, and as many tokens per
+# request as the third argument says (1 when it is not given).
 expect_result() {
-	python3 - "$1" "$2" <<'EOF'
+	python3 - "$1" "$2" "${3:-1}" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
 want = int(sys.argv[2])
-keys = {"requests_per_second", "errors", "p50_us", "p90_us", "p99_us",
-        "p999_us", "max_us", "requests", "seconds"}
+per_request = int(sys.argv[3])
+keys = {"requests_per_second", "tokens_per_second", "tokens_per_request",
+        "errors", "p50_us", "p90_us", "p99_us", "p999_us", "max_us",
+        "requests", "seconds"}
 assert set(d) == keys, sorted(d)
 for k in keys:
     assert isinstance(d[k], (int, float)) and d[k] >= 0, (k, d[k])
 assert d["errors"] == 0, d
 assert d["requests"] == want, d
 assert d["requests_per_second"] > 0, d
+assert d["tokens_per_request"] == per_request, d
+tokens = d["requests_per_second"] * per_request
+assert abs(d["tokens_per_second"] - tokens) <= 0.1 * per_request, d
 assert d["p50_us"] <= d["p90_us"] <= d["p99_us"] <= d["p999_us"] <= d["max_us"], d
 EOF
 }
@@ -137,6 +143,33 @@ expect_exit 0 enrt-bench --url "$ipc" "${cred[@]}" --requests 100 \
 	--concurrency 2 --tokens 10 --mix revoked=100 --json result.json
 expect_result result.json 100
 grep -Eq ": 0 active and 10 revoked tokens" err
+passes
+
+check "batch: IntrospectBatch of 32 over ipc, every answer checked"
+expect_exit 0 enrt-bench --url "$ipc" "${cred[@]}" --requests 50 \
+	--concurrency 4 --tokens 40 --batch 32 --json result.json
+expect_result result.json 50 32
+grep -q "^introspect on $ipc: 4 in flight" out
+grep -q ", 32 tokens per IntrospectBatch$" out
+grep -Eq "^tokens: *[0-9]+ per second$" out
+grep -q "^errors: *0 " out
+passes
+
+check "batch: the threads client, 128 per request, only revoked tokens"
+expect_exit 0 enrt-bench --url "$tcp" "${cred[@]}" --requests 20 \
+	--concurrency 2 --client threads --tokens 10 --mix revoked=100 \
+	--batch 128 --json result.json
+expect_result result.json 20 128
+grep -Eq ": 0 active and 10 revoked tokens" err
+passes
+
+check "batch: malformed and unknown tokens in batches of 1"
+for client in async threads; do
+	expect_exit 0 enrt-bench --url "$ipc" "${cred[@]}" --requests 40 \
+		--concurrency 2 --client "$client" --tokens 5 \
+		--mix malformed=50,unknown=50 --batch 1 --json result.json
+	expect_result result.json 40 1
+done
 passes
 
 check "issue and mixed: every Issue makes a token"
@@ -208,7 +241,7 @@ passes
 
 check "bad flags exit 2 with a message naming the flag"
 for args in "--concurrency 0" "--mix active=90" "--op nope" "--bogus" \
-	"--duration 1 --requests 1"; do
+	"--duration 1 --requests 1" "--batch 129" "--batch 4 --op issue"; do
 	read -r -a words <<<"$args"
 	expect_exit 2 enrt-bench "${words[@]}"
 	[ ! -s out ]
@@ -224,7 +257,7 @@ passes
 check "--help prints every flag and exits 0"
 expect_exit 0 enrt-bench --help
 for flag in --url --credential-file --op --concurrency --duration \
-	--requests --tokens --mix --client --connections --json; do
+	--requests --tokens --mix --client --connections --json --batch; do
 	grep -q -- "$flag" out
 done
 passes

@@ -61,9 +61,12 @@ expect_ok(bench_config *cfg, const char *line)
 	}
 }
 
-/* Refused with exit status 2 and a message that names the flag. */
+/*
+ * Refused with exit status 2 and a message that names the flag and,
+ * when rule is not NULL, says the rule.
+ */
 static void
-expect_refused(const char *line, const char *flag)
+expect_refused_because(const char *line, const char *flag, const char *rule)
 {
 	bench_config cfg;
 	char err[1024];
@@ -76,6 +79,16 @@ expect_refused(const char *line, const char *flag)
 		fail_msg(
 		    "\"%s\": message does not name %s: %s", line, flag, err);
 	}
+	if (rule != NULL && strstr(err, rule) == NULL) {
+		fail_msg("\"%s\": message does not say \"%s\": %s", line, rule,
+		    err);
+	}
+}
+
+static void
+expect_refused(const char *line, const char *flag)
+{
+	expect_refused_because(line, flag, NULL);
 }
 
 static void
@@ -98,6 +111,8 @@ defaults_are_introspect_for_ten_seconds_with_the_standard_mix(void **state)
 	assert_int_equal(cfg.mix[BENCH_UNKNOWN], 10);
 	assert_int_equal(cfg.mix[BENCH_MALFORMED], 10);
 	assert_int_equal(cfg.mix[BENCH_REVOKED], 10);
+	assert_int_equal(cfg.batch, 0);
+	assert_int_equal(bench_tokens_per_request(&cfg), 1);
 	assert_null(cfg.json_path);
 }
 
@@ -148,6 +163,37 @@ connections_default_to_no_more_than_the_concurrency(void **state)
 
 	expect_ok(&cfg, "--concurrency 1");
 	assert_int_equal(cfg.connections, 1);
+}
+
+static void
+batch_sets_the_tokens_per_request_from_1_to_128(void **state)
+{
+	bench_config cfg;
+
+	expect_ok(&cfg, "--batch 32");
+	assert_int_equal(cfg.batch, 32);
+	assert_int_equal(bench_tokens_per_request(&cfg), 32);
+	expect_ok(&cfg, "--op introspect --batch 1 --client threads");
+	assert_int_equal(cfg.batch, 1);
+	assert_int_equal(cfg.client, BENCH_CLIENT_THREADS);
+	expect_ok(&cfg, "--batch 128");
+	assert_int_equal(cfg.batch, 128);
+}
+
+static void
+refuses_a_batch_out_of_range_or_for_another_op(void **state)
+{
+	const char *range = "from 1 to 128";
+	const char *op = "only with --op introspect";
+
+	expect_refused_because("--batch 0", "--batch", range);
+	expect_refused_because("--batch 129", "--batch", range);
+	expect_refused_because("--batch 32x", "--batch", range);
+	expect_refused_because("--batch -1", "--batch", range);
+	expect_refused_because("--batch", "--batch", "needs a value");
+	expect_refused_because("--op issue --batch 8", "--batch", op);
+	expect_refused_because("--op mixed --batch 8", "--batch", op);
+	expect_refused_because("--op echo --batch 8", "--batch", op);
 }
 
 static void
@@ -207,6 +253,8 @@ main(void)
 	    cmocka_unit_test(flags_set_their_fields),
 	    cmocka_unit_test(
 	        connections_default_to_no_more_than_the_concurrency),
+	    cmocka_unit_test(batch_sets_the_tokens_per_request_from_1_to_128),
+	    cmocka_unit_test(refuses_a_batch_out_of_range_or_for_another_op),
 	    cmocka_unit_test(refuses_unknown_flags_and_stray_words),
 	    cmocka_unit_test(refuses_numbers_out_of_range),
 	    cmocka_unit_test(refuses_names_it_does_not_know),

@@ -172,6 +172,45 @@ tally_counts_errors_by_cause_and_keeps_the_first(void **state)
 	free(b);
 }
 
+/* An answer without a wrong is right; one with a wrong is its message. */
+static void
+tally_counts_an_answer_by_what_is_wrong_with_it(void **state)
+{
+	bench_tally *t = calloc(1, sizeof(*t));
+
+	assert_non_null(t);
+	bench_tally_answer(t, 10, NULL);
+	assert_int_equal(t->ok, 1);
+	assert_false(t->has_error);
+
+	bench_tally_answer(t, 20, "an active token was answered inactive");
+	assert_int_equal(t->ok, 1);
+	assert_int_equal(t->failed[BENCH_FAIL_ANSWER], 1);
+	assert_int_equal(bench_tally_errors(t), 1);
+	assert_int_equal(t->hist.total, 2);
+	assert_true(t->has_error);
+	assert_int_equal(t->first_error.status, ENRT_OK);
+	assert_string_equal(
+	    t->first_error.message, "an active token was answered inactive");
+	free(t);
+}
+
+/* What each kind must be answered, and nothing for the right answer. */
+static void
+wrong_answer_says_which_way_it_is_wrong(void **state)
+{
+	assert_null(bench_wrong_answer(BENCH_ACTIVE, true));
+	assert_null(bench_wrong_answer(BENCH_REVOKED, false));
+	assert_null(bench_wrong_answer(BENCH_UNKNOWN, false));
+	assert_null(bench_wrong_answer(BENCH_MALFORMED, false));
+	assert_string_equal(bench_wrong_answer(BENCH_ACTIVE, false),
+	    "an active token was answered inactive");
+	for (int k = BENCH_UNKNOWN; k < BENCH_KINDS; k++) {
+		assert_string_equal(bench_wrong_answer((bench_kind)k, true),
+		    "an inactive token was answered active");
+	}
+}
+
 static void
 limit_by_count_lets_exactly_that_many_start(void **state)
 {
@@ -264,6 +303,8 @@ main(void)
 	        huge_values_land_in_the_last_bucket_with_an_exact_maximum),
 	    cmocka_unit_test(merging_adds_counts_and_keeps_the_larger_maximum),
 	    cmocka_unit_test(tally_counts_errors_by_cause_and_keeps_the_first),
+	    cmocka_unit_test(tally_counts_an_answer_by_what_is_wrong_with_it),
+	    cmocka_unit_test(wrong_answer_says_which_way_it_is_wrong),
 	    cmocka_unit_test(limit_by_count_lets_exactly_that_many_start),
 	    cmocka_unit_test(limit_by_time_stops_once_the_deadline_has_passed),
 	    cmocka_unit_test(picks_follow_the_mix),

@@ -66,6 +66,45 @@ crc32_of_43_zero_digits_is_known(void **state)
 	assert_int_equal(format_crc32(zeros, sizeof(zeros)), 0x7849568Fu);
 }
 
+static void
+crc32_of_a_43_byte_sentence_is_known(void **state)
+{
+	const char *fox = "The quick brown fox jumps over the lazy dog";
+
+	assert_int_equal(format_crc32(fox, strlen(fox)), 0x414FA339u);
+}
+
+/* The CRC as its definition computes it, one bit at a time. */
+static uint32_t
+crc32_bit_by_bit(const uint8_t *p, size_t len)
+{
+	uint32_t crc = 0xFFFFFFFFu;
+
+	for (size_t i = 0; i < len; i++) {
+		crc ^= p[i];
+		for (int bit = 0; bit < 8; bit++) {
+			crc = (crc & 1u) != 0 ? (crc >> 1) ^ 0xEDB88320u
+			                      : crc >> 1;
+		}
+	}
+	return crc ^ 0xFFFFFFFFu;
+}
+
+/* Every length to 100: bytes alone, whole words alone, and both. */
+static void
+crc32_matches_bit_by_bit_at_every_length(void **state)
+{
+	uint8_t data[100];
+
+	for (int round = 0; round < 20; round++) {
+		randombytes_buf(data, sizeof(data));
+		for (size_t len = 0; len <= sizeof(data); len++) {
+			assert_int_equal(format_crc32(data, len),
+			    crc32_bit_by_bit(data, len));
+		}
+	}
+}
+
 /* ---- base62 ---- */
 
 static void
@@ -327,6 +366,53 @@ check_rejects_body_of_2_to_the_256_and_above(void **state)
 	assert_false(check(TOKEN_ALL_Z));
 }
 
+/* "enrt_", the 43 characters of body, and their correct checksum. */
+static void
+token_of_body(char text[ENRT_TOKEN_LEN + 1], const char *body)
+{
+	uint32_t crc = format_crc32(body, FORMAT_BODY_LEN);
+	uint8_t be[4] = {(uint8_t)(crc >> 24), (uint8_t)(crc >> 16),
+	    (uint8_t)(crc >> 8), (uint8_t)crc};
+
+	memcpy(text, ENRT_TOKEN_PREFIX, FORMAT_PREFIX_LEN);
+	memcpy(text + FORMAT_PREFIX_LEN, body, FORMAT_BODY_LEN);
+	assert_true(format_base62(text + FORMAT_PREFIX_LEN + FORMAT_BODY_LEN,
+	    FORMAT_CHECK_LEN, be, sizeof(be)));
+	text[ENRT_TOKEN_LEN] = '\0';
+}
+
+/*
+ * The first digit that differs from those of 2^256 - 1 decides, however
+ * large or small the digits after it: one more there with zeros after
+ * is too large, one less with the largest digits after fits.
+ */
+static void
+check_decides_the_range_at_the_first_digit_that_differs(void **state)
+{
+	static const char alphabet[] = ALPHABET;
+	const char *max = TOKEN_MAX + FORMAT_PREFIX_LEN;
+	char body[FORMAT_BODY_LEN];
+	char text[ENRT_TOKEN_LEN + 1];
+	const char *digit;
+
+	for (size_t i = 0; i < FORMAT_BODY_LEN; i++) {
+		digit = strchr(alphabet, max[i]);
+		memcpy(body, max, FORMAT_BODY_LEN);
+		if (digit[1] != '\0') {
+			body[i] = digit[1];
+			memset(body + i + 1, '0', FORMAT_BODY_LEN - i - 1);
+			token_of_body(text, body);
+			assert_false(check(text));
+		}
+		if (digit != alphabet) {
+			body[i] = digit[-1];
+			memset(body + i + 1, 'z', FORMAT_BODY_LEN - i - 1);
+			token_of_body(text, body);
+			assert_true(check(text));
+		}
+	}
+}
+
 static void
 check_rejects_bad_checksum(void **state)
 {
@@ -547,6 +633,8 @@ main(void)
 	    cmocka_unit_test(crc32_of_check_string_is_cbf43926),
 	    cmocka_unit_test(crc32_of_nothing_is_zero),
 	    cmocka_unit_test(crc32_of_43_zero_digits_is_known),
+	    cmocka_unit_test(crc32_of_a_43_byte_sentence_is_known),
+	    cmocka_unit_test(crc32_matches_bit_by_bit_at_every_length),
 	    cmocka_unit_test(base62_of_zero_is_all_zero_digits),
 	    cmocka_unit_test(base62_of_one_ends_in_one),
 	    cmocka_unit_test(base62_of_all_ones_is_known),
@@ -564,6 +652,8 @@ main(void)
 	    cmocka_unit_test(
 	        check_rejects_stray_byte_under_a_matching_checksum),
 	    cmocka_unit_test(check_rejects_body_of_2_to_the_256_and_above),
+	    cmocka_unit_test(
+	        check_decides_the_range_at_the_first_digit_that_differs),
 	    cmocka_unit_test(check_rejects_bad_checksum),
 	    cmocka_unit_test(check_rejects_changed_body_with_old_checksum),
 	    cmocka_unit_test(check_rejects_case_folded_token),
