@@ -572,7 +572,7 @@ rules_sync_person(rules *r, const actor *a, err *e)
 	const Enrt__V1__Person *p = a->person;
 	store_user *user = NULL;
 	store_txn *t;
-	bool enabled;
+	bool enabled = false; /* set on every path that returns ENRT_OK */
 	enrt_status rc;
 
 	if ((rc = store_begin_read(r->store, &t)) != ENRT_OK) {
@@ -1650,8 +1650,8 @@ rules_list_tokens(rules *r, const actor *a,
     err *e)
 {
 	lister l = {.rules = r, .actor = a, .rc = ENRT_OK};
-	const char *key;
-	bool by_app;
+	const char *key = NULL; /* set by list_scope when it accepts */
+	bool by_app = false;
 	enrt_status rc;
 
 	*out = NULL;

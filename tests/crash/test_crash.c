@@ -54,7 +54,7 @@
 #define PAGE_SIZE     1000
 #define CLEAN_TOKENS  6
 #define ID_LEN        FORMAT_ID_MAX
-#define FAILURE_LEN   256
+#define FAILURE_LEN   (64 + ENRT_ERROR_MESSAGE_MAX)
 
 /* Evaluates got once; prints the error's message when it differs. */
 #define assert_status(got, want, e)                                     \
