@@ -348,6 +348,12 @@ a_person_never_reaches_another_persons_tokens(void **state)
 	    ENRT_PERMISSION_DENIED, &e);
 	assert_status(
 	    enrt_revoke_id(bob, t->token.id, &e), ENRT_NOT_FOUND, &e);
+	/* Holding the value is no right either: answered as an unknown one. */
+	assert_status(enrt_revoke_value(bob, t->value, strlen(t->value), &e),
+	    ENRT_OK, &e);
+	assert_true(active(f, t));
+	assert_status(enrt_revoke_user(bob, "amy", NULL, &e),
+	    ENRT_PERMISSION_DENIED, &e);
 	assert_status(enrt_list_tokens(bob, &mine, &page, &e), ENRT_OK, &e);
 	assert_int_equal(page->n_tokens, 0);
 	enrt_token_page_free(page);
