@@ -127,6 +127,11 @@ absent() {
 	fi
 }
 
+# One line of mdb_stat -e for the store directory $1.
+env_info() {
+	mdb_stat -e "$1" | sed -n "s/^ *$2: //p"
+}
+
 cd "$work"
 
 # ---------------------------------------------------------------------
@@ -290,7 +295,7 @@ expect_refused FAILED_PRECONDITION "no-such-dir does not exist" \
 passes
 
 check "backup and restore find the data directory through the config"
-printf '[enrtd]\ndata = %s\n' "$work/live" >enrtd.ini
+printf '[enrtd]\ndata = %s\nmap-size = 3072\n' "$work/live" >enrtd.ini
 expect_exit 0 enrtd backup --config enrtd.ini by-config
 grep -q "backup of $work/live written" out
 cmp by-config/digest.key live/digest.key
@@ -298,8 +303,14 @@ expect_exit 0 env ENRTD_CONFIG=enrtd.ini enrtd backup by-env
 cmp by-env/digest.key live/digest.key
 expect_refused FAILED_PRECONDITION "give --replace" \
 	env ENRTD_CONFIG=enrtd.ini enrtd restore by-env
+cp -r by-config probe
+backup_txn=$(env_info probe/store "Last transaction ID")
 expect_exit 0 enrtd restore --config enrtd.ini --replace by-config
-grep -q "into $work/live" out
+grep -q "into $work/live: 0 audit events the backup lacked" out
+# The server's map-size holds for the restored store, and with nothing
+# to carry over, the restore's own event is its one commit.
+[ "$(env_info live/store "Map size")" = $((3072 << 20)) ]
+[ "$(env_info live/store "Last transaction ID")" = $((backup_txn + 1)) ]
 [ ! -e enrt-data ]
 printf '[enrtd]\ndata = %s\nbogus = 1\n' "$work/live" >bad.ini
 expect_refused INVALID_ARGUMENT "bogus" enrtd backup --config bad.ini x
