@@ -97,6 +97,28 @@ publish(const char *partial, const char *out, err *e)
 	return datadir_sync_parent(out, e);
 }
 
+/* out without the trailing slashes that name the same directory. */
+static enrt_status
+trim_out(const char *out, char target[DATADIR_PATH_MAX], err *e)
+{
+	size_t n = strlen(out);
+
+	if (n == 0) {
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "OUT: must name a directory to create, not be empty");
+	}
+	if (n >= DATADIR_PATH_MAX) {
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "OUT: must be shorter than %d bytes", DATADIR_PATH_MAX);
+	}
+	while (n > 1 && out[n - 1] == '/') {
+		n--;
+	}
+	memcpy(target, out, n);
+	target[n] = '\0';
+	return ENRT_OK;
+}
+
 /* The rules an OUT must meet, so that a mistake is named as one. */
 static enrt_status
 check_out(const char *out, err *e)
@@ -104,21 +126,12 @@ check_out(const char *out, err *e)
 	char parent[DATADIR_PATH_MAX];
 	char *slash;
 
-	if (out[0] == '\0') {
-		return err_set(e, ENRT_INVALID_ARGUMENT,
-		    "OUT: must name a directory to create, not be empty");
-	}
 	if (layout_exists(out)) {
 		return err_set(e, ENRT_ALREADY_EXISTS,
 		    "%s: exists; a backup never replaces anything", out);
 	}
 	snprintf(parent, sizeof(parent), "%s", out);
-	while ((slash = strrchr(parent, '/')) != NULL && slash[1] == '\0' &&
-	       slash != parent) {
-		*slash = '\0'; /* out's own trailing slashes */
-	}
-	slash = strrchr(parent, '/');
-	if (slash == NULL) {
+	if ((slash = strrchr(parent, '/')) == NULL) {
 		return ENRT_OK;
 	}
 	slash[slash == parent ? 1 : 0] = '\0';
@@ -135,12 +148,14 @@ enrt_status
 backup_write(
     store *s, const char *data_dir, const char *out, backup_info *info, err *e)
 {
-	char partial[DATADIR_PATH_MAX];
+	char target[DATADIR_PATH_MAX], partial[DATADIR_PATH_MAX];
 	layout l;
 	enrt_status rc;
 
-	if ((rc = check_out(out, e)) != ENRT_OK ||
-	    (rc = layout_temp_name(out, "partial", partial, e)) != ENRT_OK ||
+	if ((rc = trim_out(out, target, e)) != ENRT_OK ||
+	    (rc = check_out(target, e)) != ENRT_OK ||
+	    (rc = layout_temp_name(target, "partial", partial, e)) !=
+	        ENRT_OK ||
 	    (rc = layout_of(partial, false, &l, e)) != ENRT_OK ||
 	    (rc = layout_make_dir(partial, e)) != ENRT_OK) {
 		return rc;
@@ -149,7 +164,7 @@ backup_write(
 	rc = fill_backup(s, data_dir, &l, e);
 	if (rc == ENRT_OK) {
 		info->bytes = layout_file_size(l.data);
-		rc = publish(partial, out, e);
+		rc = publish(partial, target, e);
 	}
 	if (rc != ENRT_OK) {
 		layout_remove(&l);

@@ -72,6 +72,10 @@ check_backup(restore *x, uint8_t key[DATADIR_KEY_LEN], err *e)
 {
 	enrt_status rc;
 
+	if (x->req->from[0] == '\0') {
+		return err_set(e, ENRT_INVALID_ARGUMENT,
+		    "BACKUP: must name a backup directory, not be empty");
+	}
 	if (layout_of(x->req->from, false, &x->backup, e) != ENRT_OK) {
 		return e->code;
 	}

@@ -292,6 +292,11 @@ expect_refused INVALID_ARGUMENT "OUT: must name a directory" \
 expect_refused FAILED_PRECONDITION "no-such-dir does not exist" \
 	enrtd backup --data live no-such-dir/out
 [ ! -e no-such-dir ]
+expect_refused INVALID_ARGUMENT "BACKUP: must name a backup directory" \
+	enrtd restore --data new-dir ""
+[ ! -e new-dir ]
+expect_exit 0 enrtd backup --data live slashed/
+[ -s slashed/store/data.mdb ]
 passes
 
 check "backup and restore find the data directory through the config"
