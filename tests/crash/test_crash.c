@@ -57,16 +57,6 @@
 #define FAILURE_LEN   256
 
 /* Evaluates got once; prints the error's message when it differs. */
-#define assert_status(got, want, e)                                     \
-	do {                                                            \
-		enrt_status got_ = (got);                               \
-		if (got_ != (want)) {                                   \
-			print_error("%s: %s\n", enrt_status_name(got_), \
-			    (e)->message);                              \
-		}                                                       \
-		assert_int_equal(got_, want);                           \
-	} while (0)
-
 /* One token whose Issue was acknowledged, and what became of it. */
 typedef struct record {
 	char value[ENRT_TOKEN_LEN + 1];
