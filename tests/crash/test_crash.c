@@ -56,7 +56,6 @@
 #define ID_LEN        FORMAT_ID_MAX
 #define FAILURE_LEN   256
 
-/* Evaluates got once; prints the error's message when it differs. */
 /* One token whose Issue was acknowledged, and what became of it. */
 typedef struct record {
 	char value[ENRT_TOKEN_LEN + 1];
