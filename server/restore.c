@@ -183,7 +183,15 @@ stage(restore *x, err *e)
 	}
 
 	so.map_size = x->map_size = staged_map_size(x);
-	if ((rc = store_open(&x->fresh, x->staged.root, &so)) != ENRT_OK) {
+	rc = store_open(&x->fresh, x->staged.root, &so);
+	if (rc == ENRT_FAILED_PRECONDITION) {
+		return err_set(e, rc,
+		    "%s: its store was written by a newer enrtd, whose "
+		    "schema this one does not read; restore it with that "
+		    "version",
+		    x->req->from);
+	}
+	if (rc != ENRT_OK) {
 		return not_a_backup(x,
 		    "its store/data.mdb does not open as a store; the line "
 		    "logged before this one has the cause",

@@ -322,7 +322,7 @@ expect_refused INVALID_ARGUMENT "bogus" enrtd backup --config bad.ini x
 [ ! -e x ]
 passes
 
-check "a restore of a newer backup onto a restored older one keeps its revocations"
+check "a newer backup over a restored older one keeps its revocations"
 # A, then six tokens, then B; the directory is lost and A restored
 # into a new one, where a token issued before A is revoked.  B is then
 # restored over it: that revocation must hold though B's audit log has
