@@ -44,21 +44,38 @@ audit_refused(store_txn *t, const actor *a, const char *action,
 	store_event_append(t, &ev);
 }
 
-void
-audit_refusal(rules *r, const actor *a, const char *action, const char *target,
+/* Best effort: the caller already has its answer. */
+static void
+commit_alone(rules *r, const actor *a, const char *action, const char *target,
     enrt_status outcome)
 {
+	store_event ev = ENRT__V1__AUDIT_EVENT__INIT;
 	store_txn *t;
 	enrt_status rc;
 
+	fill_event(&ev, a, action, target, outcome);
 	if ((rc = store_begin_write(r->store, &t)) == ENRT_OK) {
-		audit_refused(t, a, action, target, outcome);
+		store_event_append(t, &ev);
 		rc = store_commit(t);
 	}
 	if (rc != ENRT_OK) {
 		log_warn("audit_not_written", "action=%s outcome=%s status=%s",
 		    action, enrt_status_name(outcome), enrt_status_name(rc));
 	}
+}
+
+void
+audit_refusal(rules *r, const actor *a, const char *action, const char *target,
+    enrt_status outcome)
+{
+	commit_alone(r, a, action, target, outcome);
+}
+
+void
+audit_record_alone(
+    rules *r, const actor *a, const char *action, const char *target)
+{
+	commit_alone(r, a, action, target, ENRT_OK);
 }
 
 /* A copy of an event for a reply. */

@@ -25,6 +25,14 @@ void audit_refusal(rules *r, const actor *a, const char *action,
     const char *target, enrt_status outcome);
 
 /*
+ * Records, in a transaction of its own and best effort as
+ * audit_refusal does, that a did action to target: for an action that
+ * changes nothing in the store, so has no transaction to share.
+ */
+void audit_record_alone(
+    rules *r, const actor *a, const char *action, const char *target);
+
+/*
  * Appends to t that a's attempt at action was refused with outcome: the
  * event audit_refusal commits alone, for a caller that has a
  * transaction of its own for it.

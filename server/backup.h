@@ -1,5 +1,5 @@
 /*
- * Backups of a data directory and their restore.
+ * Backups of a data directory (restore.h puts one back).
  *
  * A backup is a directory:
  *
@@ -10,12 +10,6 @@
  *
  * The key is part of it because the store's digests are useless without
  * it; a backup is therefore as secret as the data directory itself.
- *
- * Restore puts a backup in place of a data directory's store.  Tokens
- * issued after the backup are gone then, but what the current store
- * revoked after it stays revoked: its audit events newer than the
- * backup are copied into the restored store, and the revocations among
- * them (tokens, callers, deleted users) are carried out again.
  */
 #ifndef ENRT_BACKUP_H
 #define ENRT_BACKUP_H
@@ -23,7 +17,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "datadir.h"
 #include "rules.h"
 
 typedef struct backup_info {
@@ -32,7 +25,8 @@ typedef struct backup_info {
 
 /*
  * Writes a backup of the data directory data_dir into out, which must
- * not exist (ENRT_ALREADY_EXISTS).  The store is copied from s, the
+ * not exist (ENRT_ALREADY_EXISTS) and whose parent directory must
+ * (ENRT_FAILED_PRECONDITION).  The store is copied from s, the
  * running server's own, or, when s is NULL, from data_dir's store
  * opened read-only, which is safe beside a server that runs on it.  The
  * backup is made under a temporary name beside out and renamed into
@@ -40,28 +34,6 @@ typedef struct backup_info {
  */
 enrt_status backup_write(store *s, const char *data_dir, const char *out,
     backup_info *info, err *e);
-
-typedef struct restore_report {
-	bool replaced; /* a store was there, and is kept under kept */
-	char kept[DATADIR_PATH_MAX];
-	uint64_t events;  /* audit events newer than the backup, copied */
-	uint64_t revoked; /* tokens and callers revoked again */
-	uint64_t deleted; /* users deleted again */
-} restore_report;
-
-/*
- * Puts the backup in from into the data directory data_dir, made when
- * missing.  Takes the directory's lock (refused while an enrtd serves
- * it).  A directory that already holds a store is refused unless
- * replace; then the revocations the current store made after the
- * backup are carried into the restored one, and the current store is
- * kept beside it as store.before-restore-TIME.  A backup whose digest
- * key differs from the directory's is refused: it belongs to another
- * data directory.  Nothing in data_dir changes until the restored store
- * is complete; it then takes the place of the old one in one rename.
- */
-enrt_status backup_restore(const char *data_dir, const char *from,
-    bool replace, restore_report *report, err *e);
 
 /*
  * The Backup operation: a backup of the server's data directory into a

@@ -2,12 +2,13 @@
  * enrtd's commands besides serving, for operators on the server's
  * machine:
  *
- *     enrtd backup [--data DIR] OUT
- *     enrtd restore [--data DIR] [--replace] BACKUP
+ *     enrtd backup [--data DIR] [--config FILE] OUT
+ *     enrtd restore [--data DIR] [--config FILE] [--replace] BACKUP
  *
  * Each runs once on the main thread, writes one line of result to
  * standard output or one of error to standard error, and exits.  DIR is
- * --data, else ENRTD_DATA, else the server's default.
+ * found as the server finds it: --data, else ENRTD_DATA, else the data
+ * setting of FILE (--config, else ENRTD_CONFIG), else the default.
  */
 #ifndef ENRT_COMMAND_H
 #define ENRT_COMMAND_H

@@ -811,10 +811,11 @@ config_usage(FILE *f)
 	    "the [enrtd]\nsection of the --config file; flags win over the "
 	    "environment, which wins\nover the file.\n"
 	    "\nCommands, instead of serving:\n"
-	    "  enrtd backup [--data DIR] OUT\n"
+	    "  enrtd backup [--data DIR] [--config FILE] OUT\n"
 	    "                          write a hot, compacted copy of DIR "
 	    "into OUT\n"
-	    "  enrtd restore [--data DIR] [--replace] BACKUP\n"
+	    "  enrtd restore [--data DIR] [--config FILE] [--replace] "
+	    "BACKUP\n"
 	    "                          put BACKUP in place of DIR's store\n",
 	    CONFIG_DEFAULT_DATA, CONFIG_SOCKET_NAME, CONFIG_DEFAULT_TCP);
 }

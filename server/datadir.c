@@ -26,9 +26,9 @@
 #define KEY_NAME        DATADIR_KEY_NAME
 #define CREDENTIAL_NAME DATADIR_CREDENTIAL
 #define STORE_NAME      DATADIR_STORE
-#define LOCK_NAME       "enrtd.lock"
-#define COPY_MAX        4096
-#define TEMP_MAX        (DATADIR_PATH_MAX + FORMAT_ID_MAX + 8)
+
+#define COPY_MAX 4096
+#define TEMP_MAX (DATADIR_PATH_MAX + FORMAT_ID_MAX + 8)
 
 enrt_status
 datadir_path(const char *dir, const char *name, char *out, err *e)
@@ -366,7 +366,7 @@ datadir_lock(const char *dir, int *fd, err *e)
 	enrt_status st;
 
 	*fd = -1;
-	if ((st = datadir_path(dir, LOCK_NAME, path, e)) != ENRT_OK) {
+	if ((st = datadir_path(dir, DATADIR_LOCK, path, e)) != ENRT_OK) {
 		return st;
 	}
 	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

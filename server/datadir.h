@@ -17,6 +17,7 @@
 #define DATADIR_KEY_NAME   "digest.key"
 #define DATADIR_CREDENTIAL "admin.credential"
 #define DATADIR_STORE      "store"
+#define DATADIR_LOCK       "enrtd.lock"
 
 /*
  * Creates dir (mode 0700) and dir/store if they are missing.  Refuses a

@@ -196,10 +196,6 @@ fail(store_txn *t, enrt_status code, const char *fmt, ...)
 }
 
 /*
- * Maps rc and makes a failure sticky.  A missing key is an answer, not a
- * failure: the caller decides whether it is one.
- */
-/*
  * A full map is the one refusal an operator must act on, so its message
  * names the limit and the way out.  The map is never grown while the
  * server runs: LMDB allows that only with no transaction open anywhere
@@ -222,6 +218,10 @@ map_full(store_txn *t)
 	    mib);
 }
 
+/*
+ * Maps rc and makes a failure sticky.  A missing key is an answer, not a
+ * failure: the caller decides whether it is one.
+ */
 static enrt_status
 check(store_txn *t, int rc, const char *call, enum db d)
 {
@@ -1754,6 +1754,52 @@ store_event_append(store_txn *t, const store_event *event)
 	put_record(t, DB_AUDIT, &key, &copy.base);
 }
 
+/* Packed by one encoder, so that equal events give equal bytes. */
+static bool
+same_event(const store_event *a, const store_event *b)
+{
+	const ProtobufCMessage *ma = &a->base, *mb = &b->base;
+	size_t n = protobuf_c_message_get_packed_size(ma);
+	uint8_t *pa, *pb;
+	bool same;
+
+	if (n != protobuf_c_message_get_packed_size(mb)) {
+		return false;
+	}
+	pa = malloc(n + 1);
+	pb = malloc(n + 1);
+	same = pa != NULL && pb != NULL &&
+	       protobuf_c_message_pack(ma, pa) == n &&
+	       protobuf_c_message_pack(mb, pb) == n && memcmp(pa, pb, n) == 0;
+	free(pa);
+	free(pb);
+	return same;
+}
+
+enrt_status
+store_event_held(store_txn *t, const store_event *event)
+{
+	uint8_t bytes[EVENT_KEY_LEN];
+	ProtobufCMessage *m;
+	MDB_val key;
+	enrt_status status;
+
+	if (!event->has_time || !event->has_sequence) {
+		return absent(t);
+	}
+	event_key(bytes, order_of(event->time), event->sequence);
+	key = bytes_val(bytes, sizeof(bytes));
+	status = get_record(
+	    t, DB_AUDIT, &key, &enrt__v1__audit_event__descriptor, &m);
+	if (status != ENRT_OK) {
+		return status;
+	}
+	status = same_event((const store_event *)m, event) ? ENRT_OK
+	                                                   : ENRT_NOT_FOUND;
+	protobuf_c_message_free_unpacked(m, NULL);
+	return status;
+}
+
 /* Sets key to resume at the event that cursor names. */
 static bool
 event_cursor(uint8_t key[EVENT_KEY_LEN], const char *cursor)
@@ -1862,13 +1908,16 @@ store_last_used_put(store_txn *t, const char *token_id, int64_t when)
 		    STORE_TOKEN_ID_MAX);
 		return;
 	}
+	key = str_val(token_id);
+	if (db_get(t, DB_TOKEN_IDS, &key, &val) != ENRT_OK) {
+		return; /* purged: its row went with it */
+	}
 	if (store_last_used_get(t, token_id, &stored) == ENRT_OK &&
 	    stored >= when) {
 		return;
 	}
 
 	be64_put(bytes, (uint64_t)when);
-	key = str_val(token_id);
 	val = bytes_val(bytes, sizeof(bytes));
 	db_put(t, DB_LAST_USED, &key, &val, 0);
 }

@@ -35,6 +35,10 @@
 #define STORE_CURSOR_MAX     (STORE_KEY_MAX + 1) /* a user id and its 0 */
 #define STORE_SCHEMA_VERSION 1
 
+/* The files LMDB keeps in a store's directory. */
+#define STORE_DATA_FILE "data.mdb"
+#define STORE_LOCK_FILE "lock.mdb"
+
 /*
  * Keys: token, app and caller ids are printable ASCII without spaces (so
  * that a cursor can carry one); other keys (owner, user id, app name) are
@@ -239,6 +243,15 @@ enrt_status store_caller_scan(store_txn *t, const char *cursor,
  */
 void store_event_append(store_txn *t, const store_event *event);
 
+/*
+ * Whether t holds event itself: ENRT_OK when an event with its time and
+ * sequence is there with the same contents, ENRT_NOT_FOUND when not.
+ * Sequences are counted per store, so two stores that parted (one of
+ * them restored from a backup) can give one number to different events;
+ * only the contents tell them apart.
+ */
+enrt_status store_event_held(store_txn *t, const store_event *event);
+
 typedef store_visit (*store_event_visitor)(
     void *arg, const store_event *event);
 
@@ -253,7 +266,11 @@ enrt_status store_event_scan(store_txn *t, int64_t since, const char *cursor,
 enrt_status store_last_used_get(
     store_txn *t, const char *token_id, int64_t *when);
 
-/* Records a use; a time older than the one stored is ignored. */
+/*
+ * Records a use; a time older than the one stored is ignored, and so is
+ * a token that no longer exists (purged since its use was seen), so
+ * that a late flush never brings back a row the purge removed.
+ */
 void store_last_used_put(store_txn *t, const char *token_id, int64_t when);
 
 /* The sequence of the audit event appended last; 0 before the first. */

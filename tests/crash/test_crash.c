@@ -56,17 +56,6 @@
 #define ID_LEN        FORMAT_ID_MAX
 #define FAILURE_LEN   (64 + ENRT_ERROR_MESSAGE_MAX)
 
-/* Evaluates got once; prints the error's message when it differs. */
-#define assert_status(got, want, e)                                     \
-	do {                                                            \
-		enrt_status got_ = (got);                               \
-		if (got_ != (want)) {                                   \
-			print_error("%s: %s\n", enrt_status_name(got_), \
-			    (e)->message);                              \
-		}                                                       \
-		assert_int_equal(got_, want);                           \
-	} while (0)
-
 /* One token whose Issue was acknowledged, and what became of it. */
 typedef struct record {
 	char value[ENRT_TOKEN_LEN + 1];

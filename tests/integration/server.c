@@ -562,3 +562,20 @@ server_client(const server *s, const char *url, const char *credential,
 	}
 	return 0;
 }
+
+int
+server_active(enrt_client *c, const char *value)
+{
+	enrt_introspection *r = NULL;
+	enrt_error e;
+	int is;
+
+	if (enrt_introspect(c, value, strlen(value), &r, &e) != ENRT_OK) {
+		fprintf(stderr, "introspect: %s: %s\n",
+		    enrt_status_name(e.status), e.message);
+		return -1;
+	}
+	is = r->active ? 1 : 0;
+	enrt_introspection_free(r);
+	return is;
+}

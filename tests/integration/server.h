@@ -110,6 +110,26 @@ int server_client(const server *s, const char *url, const char *credential,
     enrt_client **client);
 
 /*
+ * Whether value introspects active through c: 1 or 0, or -1 (printed)
+ * when the call fails.
+ */
+int server_active(enrt_client *c, const char *value);
+
+/*
+ * For cmocka tests: asserts that a libenrt call returned want, printing
+ * the status and the message of the enrt_error e when it did not.
+ */
+#define assert_status(got, want, e)                                     \
+	do {                                                            \
+		enrt_status got_ = (got);                               \
+		if (got_ != (want)) {                                   \
+			print_error("%s: %s\n", enrt_status_name(got_), \
+			    (e)->message);                              \
+		}                                                       \
+		assert_int_equal(got_, want);                           \
+	} while (0)
+
+/*
  * Reads a whole file into a malloc'd buffer (NUL-terminated, *len bytes
  * before the NUL).  Returns NULL when it cannot.
  */

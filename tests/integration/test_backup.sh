@@ -127,6 +127,11 @@ absent() {
 	fi
 }
 
+# One line of mdb_stat -e for the store directory $1.
+env_info() {
+	mdb_stat -e "$1" | sed -n "s/^ *$2: //p"
+}
+
 cd "$work"
 
 # ---------------------------------------------------------------------
@@ -255,6 +260,126 @@ expect_refused FAILED_PRECONDITION "not a backup" \
 	enrtd restore --data empty nothing
 expect_exit 2 enrtd restore --data empty
 grep -q "usage: enrtd restore" err
+passes
+
+check "a failed restore into a new directory leaves nothing behind"
+mkdir -p notstore/store
+cp bk/digest.key notstore/digest.key
+head -c 65536 /dev/urandom >notstore/store/data.mdb
+expect_refused FAILED_PRECONDITION "notstore: not a backup" \
+	enrtd restore --data new-dir notstore
+[ ! -e new-dir ]
+expect_refused FAILED_PRECONDITION "nothing: not a backup" \
+	enrtd restore --data new-dir nothing
+[ ! -e new-dir ]
+mkdir bare
+expect_refused FAILED_PRECONDITION "not a backup" \
+	enrtd restore --data bare notstore
+[ -z "$(ls -A bare)" ]
+passes
+
+check "bad arguments are named"
+expect_exit 2 enrtd backup --bogus x
+grep -q "^enrtd: --bogus: unknown flag" err
+expect_exit 2 enrtd restore --data
+grep -q "^enrtd: --data: needs a value" err
+expect_exit 2 enrtd backup --data live --data fresh out
+grep -q "^enrtd: --data: given twice" err
+expect_exit 2 enrtd restore --config a.ini --config b.ini bk
+grep -q "^enrtd: --config: given twice" err
+expect_refused INVALID_ARGUMENT "OUT: must name a directory" \
+	enrtd backup --data live ""
+expect_refused FAILED_PRECONDITION "no-such-dir does not exist" \
+	enrtd backup --data live no-such-dir/out
+[ ! -e no-such-dir ]
+expect_refused INVALID_ARGUMENT "BACKUP: must name a backup directory" \
+	enrtd restore --data new-dir ""
+[ ! -e new-dir ]
+expect_exit 0 enrtd backup --data live slashed/
+[ -s slashed/store/data.mdb ]
+passes
+
+check "backup and restore find the data directory through the config"
+printf '[enrtd]\ndata = %s\nmap-size = 3072\n' "$work/live" >enrtd.ini
+expect_exit 0 enrtd backup --config enrtd.ini by-config
+grep -q "backup of $work/live written" out
+cmp by-config/digest.key live/digest.key
+expect_exit 0 env ENRTD_CONFIG=enrtd.ini enrtd backup by-env
+cmp by-env/digest.key live/digest.key
+expect_refused FAILED_PRECONDITION "give --replace" \
+	env ENRTD_CONFIG=enrtd.ini enrtd restore by-env
+cp -r by-config probe
+backup_txn=$(env_info probe/store "Last transaction ID")
+expect_exit 0 enrtd restore --config enrtd.ini --replace by-config
+grep -q "into $work/live: 0 audit events the backup lacked" out
+# The server's map-size holds for the restored store, and with nothing
+# to carry over, the restore's own event is its one commit.
+[ "$(env_info live/store "Map size")" = $((3072 << 20)) ]
+[ "$(env_info live/store "Last transaction ID")" = $((backup_txn + 1)) ]
+[ ! -e enrt-data ]
+printf '[enrtd]\ndata = %s\nbogus = 1\n' "$work/live" >bad.ini
+expect_refused INVALID_ARGUMENT "bogus" enrtd backup --config bad.ini x
+[ ! -e x ]
+passes
+
+check "a newer backup over a restored older one keeps its revocations"
+# A, then six tokens, then B; the directory is lost and A restored
+# into a new one, where a token issued before A is revoked.  B is then
+# restored over it: that revocation must hold though B's audit log has
+# events with the same sequence numbers.
+start_server live
+u1=$(on live token issue --app "$app" --kind pat --owner alice \
+	--expires 30d --scopes read | head -n 1)
+u1_id=$(echo "$u1" | on live token introspect | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["token_id"])')
+expect_exit 0 enrtd backup --data live older
+for _ in 1 2 3 4 5 6; do
+	on live token issue --app "$app" --kind pat --owner alice \
+		--expires 30d --scopes read >/dev/null
+done
+expect_exit 0 enrtd backup --data live newer
+stop_server
+mv live lost
+expect_exit 0 enrtd restore --data live older
+start_server live
+on live token revoke "$u1_id" >/dev/null
+inactive live "$u1"
+stop_server
+expect_exit 0 enrtd restore --data live --replace newer
+grep -q "1 revocations and 0 user deletions made again" out
+start_server live
+inactive live "$u1"
+on live --json audit list >out
+python3 -c '
+import json, sys
+acts = [e["action"] for e in json.load(open(sys.argv[1]))]
+assert acts.count("restore") >= 2, acts
+assert acts.count("revoke") >= 2, acts' out
+stop_server
+passes
+
+check "the same backup restored again gives the same store"
+expect_exit 0 enrtd restore --data live --replace newer
+grep -q " 1 revocations and 0 user deletions made again" out
+start_server live
+inactive live "$u1"
+on live --json audit list >out
+python3 -c '
+import json, sys
+evs = json.load(open(sys.argv[1]))
+revokes = [e for e in evs if e["action"] == "revoke"
+           and e.get("target_id") == sys.argv[2]]
+assert len(revokes) == 1, revokes' out "$u1_id"
+stop_server
+passes
+
+check "no leftover of a restore is named as disposable"
+[ -z "$(ls -d live/store.restoring-* 2>/dev/null)" ]
+[ "$(ls -d live/store.before-restore-* | wc -l)" -ge 2 ]
+for kept in live/store.before-restore-*; do
+	[ -s "$kept/data.mdb" ]
+done
 passes
 
 echo "$passed passed"

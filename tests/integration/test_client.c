@@ -49,16 +49,6 @@
 #define RAW_TIMEOUT_MS 5000
 
 /* Evaluates got once; prints the error's message when it differs. */
-#define assert_status(got, want, e)                                     \
-	do {                                                            \
-		enrt_status got_ = (got);                               \
-		if (got_ != (want)) {                                   \
-			print_error("%s: %s\n", enrt_status_name(got_), \
-			    (e)->message);                              \
-		}                                                       \
-		assert_int_equal(got_, want);                           \
-	} while (0)
-
 /* A refusal: the status, and a message that names the field. */
 #define assert_refused(got, want, field, e)                         \
 	do {                                                        \

@@ -60,16 +60,6 @@
 #define GREETING_LEN    8
 
 /* Evaluates got once; prints the error's message when it differs. */
-#define assert_status(got, want, e)                                     \
-	do {                                                            \
-		enrt_status got_ = (got);                               \
-		if (got_ != (want)) {                                   \
-			print_error("%s: %s\n", enrt_status_name(got_), \
-			    (e)->message);                              \
-		}                                                       \
-		assert_int_equal(got_, want);                           \
-	} while (0)
-
 /* Counts of one side's work; mtx guards everything below it. */
 typedef struct tally {
 	pthread_mutex_t mtx;

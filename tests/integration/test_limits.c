@@ -24,16 +24,6 @@
 #define N_EDGES 5
 #define OWNER   "edge"
 
-#define assert_status(got, want, e)                                     \
-	do {                                                            \
-		enrt_status got_ = (got);                               \
-		if (got_ != (want)) {                                   \
-			print_error("%s: %s\n", enrt_status_name(got_), \
-			    (e)->message);                              \
-		}                                                       \
-		assert_int_equal(got_, want);                           \
-	} while (0)
-
 /* 2^31 - 1 and 2^31 (2038), 2^32 - 1 and 2^32 (2106), 9999-12-31. */
 static const int64_t edges[N_EDGES] = {INT64_C(2147483647),
     INT64_C(2147483648), INT64_C(4294967295), INT64_C(4294967296),

@@ -44,16 +44,6 @@
 extern char **environ;
 
 /* Evaluates got once; prints the error's message when it differs. */
-#define assert_status(got, want, e)                                     \
-	do {                                                            \
-		enrt_status got_ = (got);                               \
-		if (got_ != (want)) {                                   \
-			print_error("%s: %s\n", enrt_status_name(got_), \
-			    (e)->message);                              \
-		}                                                       \
-		assert_int_equal(got_, want);                           \
-	} while (0)
-
 /* Fails, showing the text, unless it holds the fixed string. */
 #define assert_contains(text, part)                                    \
 	do {                                                           \

@@ -1497,6 +1497,7 @@ last_used_keeps_the_later_time(void **state)
 {
 	fixture *f = *state;
 
+	assert_int_equal(add_token(f->s, 1, "t1", "a1", "alice", 10), ENRT_OK);
 	last_used(f->s, "t1", ENRT_NOT_FOUND);
 	put_last_used(f->s, "t1", -20);
 	assert_int_equal(last_used(f->s, "t1", ENRT_OK), -20);
@@ -2022,6 +2023,67 @@ token_remove_leaves_no_trace_but_its_events(void **state)
 	assert_int_equal(events.n, 1);
 }
 
+/* A flush that comes after the purge must not bring the row back. */
+static void
+last_used_of_a_removed_token_is_not_written(void **state)
+{
+	fixture *f = *state;
+	uint8_t digest[STORE_DIGEST_LEN];
+	store_txn *t;
+
+	assert_int_equal(add_token(f->s, 1, "t1", "a1", "alice", 10), ENRT_OK);
+	digest_of(1, digest);
+	assert_int_equal(store_begin_write(f->s, &t), ENRT_OK);
+	store_token_remove(t, digest);
+	assert_int_equal(store_commit(t), ENRT_OK);
+
+	put_last_used(f->s, "t1", 30);
+	last_used(f->s, "t1", ENRT_NOT_FOUND);
+	put_last_used(f->s, "never-issued", 30);
+	last_used(f->s, "never-issued", ENRT_NOT_FOUND);
+}
+
+static enrt_status
+held(store *s, const store_event *ev)
+{
+	store_txn *t;
+	enrt_status rc;
+
+	assert_int_equal(store_begin_read(s, &t), ENRT_OK);
+	rc = store_event_held(t, ev);
+	store_abort(t);
+	return rc;
+}
+
+/* One sequence number, two different events: only the same one is held. */
+static void
+event_held_goes_by_contents_not_by_number(void **state)
+{
+	fixture *f = *state;
+	store_event ev = ENRT__V1__AUDIT_EVENT__INIT;
+
+	assert_int_equal(append_event(f->s, 100, "revoke"), ENRT_OK);
+	ev = event_of(100, "revoke");
+	ev.has_sequence = true;
+	ev.sequence = 1;
+	assert_int_equal(held(f->s, &ev), ENRT_OK);
+
+	ev.action = "issue";
+	assert_int_equal(held(f->s, &ev), ENRT_NOT_FOUND);
+	ev.action = "revoke";
+	ev.caller_id = "someone";
+	assert_int_equal(held(f->s, &ev), ENRT_NOT_FOUND);
+	ev = event_of(100, "revoke");
+	ev.has_sequence = true;
+	ev.sequence = 2;
+	assert_int_equal(held(f->s, &ev), ENRT_NOT_FOUND);
+	ev.sequence = 1;
+	ev.time = 101;
+	assert_int_equal(held(f->s, &ev), ENRT_NOT_FOUND);
+	ev.has_sequence = false;
+	assert_int_equal(held(f->s, &ev), ENRT_NOT_FOUND);
+}
+
 static void
 token_remove_of_a_missing_token_is_not_found(void **state)
 {
@@ -2271,6 +2333,10 @@ main(void)
 	        a_full_map_refuses_writes_and_keeps_reads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        token_remove_leaves_no_trace_but_its_events, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        last_used_of_a_removed_token_is_not_written, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        event_held_goes_by_contents_not_by_number, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        token_remove_of_a_missing_token_is_not_found, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
