@@ -36,6 +36,7 @@
 #include <assert.h>
 #include <inttypes.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,7 @@
 #define INDEX_KEY_MAX    (STORE_KEY_MAX + 1 + ORDER_LEN + STORE_TOKEN_ID_MAX)
 #define EVENT_KEY_LEN    (2 * ORDER_LEN)
 #define EVENT_CURSOR_LEN (2 * ORDER_HEX + 1)
+#define READ_POOL_MAX    32 /* well below LMDB's 126 reader slots */
 
 enum db {
 	DB_META,
@@ -85,14 +87,34 @@ static const char *const db_names[DB_COUNT] = {
     [DB_AUDIT] = "audit",
 };
 
+/*
+ * Read transactions that ended, kept reset for the next to begin.  With
+ * MDB_NOTLS a reset transaction keeps its reader slot, so renewing one
+ * takes neither LMDB's reader-table mutex (a process-shared lock that
+ * every fresh read transaction takes to find a slot) nor a malloc.  A
+ * pool rather than one per thread, because a read transaction may end
+ * on another thread than the one that began it, and because the store
+ * can then abort every one of them before the environment closes.  The
+ * pool holds at most as many as were ever open at once, so it takes no
+ * slot that the server's peak load did not already take; a reset
+ * transaction pins no snapshot.
+ */
+typedef struct read_pool {
+	pthread_mutex_t mtx;
+	store_txn *idle[READ_POOL_MAX]; /* mtx */
+	size_t n_idle;                  /* mtx */
+} read_pool;
+
 struct store {
 	MDB_env *env;
 	MDB_dbi dbi[DB_COUNT]; /* set once by store_open, then read-only */
+	read_pool reads;
 };
 
 struct store_txn {
 	MDB_txn *txn;
 	store *s;
+	bool read_only;
 	err e; /* the sticky error: the first failure, ENRT_OK while none */
 };
 
@@ -152,6 +174,7 @@ static const id_index caller_index = {DB_CALLER_IDS, DB_CALLERS,
 
 static enrt_status fail(store_txn *t, enrt_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+static void drain_reads(store *s);
 
 /* ------------------------------------------------------------------ */
 /* Errors                                                              */
@@ -785,6 +808,7 @@ store_open(store **out, const char *dir, const store_options *options)
 	if (s == NULL) {
 		return ENRT_RESOURCE_EXHAUSTED;
 	}
+	pthread_mutex_init(&s->reads.mtx, NULL);
 
 	status = env_open(s, dir, map_size_of(options));
 	if (status == ENRT_OK) {
@@ -804,9 +828,11 @@ store_close(store *s)
 	if (s == NULL) {
 		return;
 	}
+	drain_reads(s);
 	if (s->env != NULL) {
 		mdb_env_close(s->env);
 	}
+	pthread_mutex_destroy(&s->reads.mtx);
 	free(s);
 }
 
@@ -885,13 +911,77 @@ begin(store *s, MDB_txn *parent, unsigned int flags, store_txn **out)
 		return map_rc(rc, "mdb_txn_begin", "env");
 	}
 	t->s = s;
+	t->read_only = (flags & MDB_RDONLY) != 0;
 	*out = t;
 	return ENRT_OK;
 }
 
+static store_txn *
+take_idle_read(store *s)
+{
+	store_txn *t = NULL;
+
+	pthread_mutex_lock(&s->reads.mtx);
+	if (s->reads.n_idle > 0) {
+		t = s->reads.idle[--s->reads.n_idle];
+	}
+	pthread_mutex_unlock(&s->reads.mtx);
+	return t;
+}
+
+/* Keeps an ended read transaction for reuse, or frees it. */
+static void
+end_read(store_txn *t)
+{
+	read_pool *pool = &t->s->reads;
+	bool kept = false;
+
+	mdb_txn_reset(t->txn);
+	pthread_mutex_lock(&pool->mtx);
+	if (pool->n_idle < READ_POOL_MAX) {
+		pool->idle[pool->n_idle++] = t;
+		kept = true;
+	}
+	pthread_mutex_unlock(&pool->mtx);
+
+	if (!kept) {
+		mdb_txn_abort(t->txn);
+		free(t);
+	}
+}
+
+/* No transaction is open: store_close's precondition. */
+static void
+drain_reads(store *s)
+{
+	while (s->reads.n_idle > 0) {
+		store_txn *t = s->reads.idle[--s->reads.n_idle];
+
+		mdb_txn_abort(t->txn);
+		free(t);
+	}
+}
+
+/*
+ * A renewal that fails (it should not: the slot is still this
+ * process's) drops that transaction and begins a fresh one, which
+ * then reports whatever is wrong.
+ */
 enrt_status
 store_begin_read(store *s, store_txn **out)
 {
+	store_txn *t = take_idle_read(s);
+
+	if (t != NULL && mdb_txn_renew(t->txn) == MDB_SUCCESS) {
+		t->e.code = ENRT_OK;
+		t->e.message[0] = '\0';
+		*out = t;
+		return ENRT_OK;
+	}
+	if (t != NULL) {
+		mdb_txn_abort(t->txn);
+		free(t);
+	}
 	return begin(s, NULL, MDB_RDONLY, out);
 }
 
@@ -931,7 +1021,7 @@ store_commit(store_txn *t)
 	enrt_status status = t->e.code;
 	int rc;
 
-	if (status != ENRT_OK) {
+	if (status != ENRT_OK || t->read_only) {
 		store_abort(t);
 		return status;
 	}
@@ -944,6 +1034,10 @@ void
 store_abort(store_txn *t)
 {
 	if (t == NULL) {
+		return;
+	}
+	if (t->read_only) {
+		end_read(t);
 		return;
 	}
 	mdb_txn_abort(t->txn);

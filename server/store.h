@@ -89,6 +89,11 @@ enrt_status store_copy_dir(const char *dir, int fd);
  */
 enrt_status store_usage(store *s, uint64_t *used, uint64_t *map_size);
 
+/*
+ * Begins a read transaction on the latest commit.  An ended one is kept
+ * reset for reuse (at most 32, each holding an LMDB reader slot that
+ * pins no snapshot) and renewed here; store_close frees those.
+ */
 enrt_status store_begin_read(store *s, store_txn **out);
 enrt_status store_begin_write(store *s, store_txn **out);
 

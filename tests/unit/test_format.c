@@ -2,13 +2,16 @@
  * Tests of the token format: known answers for CRC-32, base62 and whole
  * secrets (computed apart from this code, with Python's zlib.crc32 and
  * integer arithmetic), round trips of generated secrets, every way the
- * offline check must refuse, and the reading of HTTP headers.
+ * offline check must refuse, the order of time-ordered ids, and the
+ * reading of HTTP headers.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -30,6 +33,11 @@
 /* Bodies just past the range, each with its correct checksum. */
 #define TOKEN_2_256 "enrt_yhjskwdA6OZ1AL1YmHWZWm8LLG7HjnuCA2j5rOw8Xp21MwCft"
 #define TOKEN_ALL_Z "enrt_zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz0UsatS"
+
+/* The last millisecond that a time-ordered id can spell: 62^8 - 1. */
+#define ID_TIME_LAST   INT64_C(218340105584895)
+#define IDS_PER_THREAD 2000
+#define ID_THREADS     4
 
 static int
 init_sodium(void **state)
@@ -484,6 +492,113 @@ random_id_is_prefix_and_22_digits(void **state)
 }
 
 static void
+time_id_is_prefix_and_22_digits(void **state)
+{
+	char id[FORMAT_ID_MAX];
+
+	format_time_id(id, "tok_", INT64_C(1780000000000));
+	assert_int_equal(strlen(id), 4 + FORMAT_ID_BODY_LEN);
+	assert_memory_equal(id, "tok_", 4);
+	assert_int_equal(strspn(id + 4, ALPHABET), FORMAT_ID_BODY_LEN);
+	assert_true(format_id_check(id, "tok_"));
+}
+
+/* The time digits of an id made at ms (known answers from Python). */
+static void
+assert_time_digits(int64_t ms, const char *digits)
+{
+	char id[FORMAT_ID_MAX];
+
+	format_time_id(id, "tok_", ms);
+	assert_memory_equal(id + 4, digits, FORMAT_ID_TIME_LEN);
+}
+
+static void
+time_id_begins_with_its_millisecond_in_base62(void **state)
+{
+	assert_time_digits(0, "00000000");
+	assert_time_digits(61, "0000000z");
+	assert_time_digits(62, "00000010");
+	assert_time_digits(INT64_C(1780000000000), "0VKwsbDM");
+	assert_time_digits(ID_TIME_LAST, "zzzzzzzz");
+}
+
+static void
+time_id_clamps_a_time_it_cannot_spell(void **state)
+{
+	assert_time_digits(-1, "00000000");
+	assert_time_digits(INT64_MIN, "00000000");
+	assert_time_digits(ID_TIME_LAST + 1, "zzzzzzzz");
+	assert_time_digits(INT64_MAX, "zzzzzzzz");
+}
+
+/*
+ * Whatever the random part, an id of a later millisecond sorts after
+ * one of an earlier millisecond, across every carry of the digits.
+ */
+static void
+later_time_ids_sort_after_earlier_ones(void **state)
+{
+	const int64_t at[] = {0, 61, 62, 3843, 3844, INT64_C(1780000000000),
+	    INT64_C(1780000000061), ID_TIME_LAST - 1};
+	char early[FORMAT_ID_MAX], late[FORMAT_ID_MAX];
+
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		for (int round = 0; round < 200; round++) {
+			format_time_id(early, "tok_", at[i]);
+			format_time_id(late, "tok_", at[i] + 1);
+			if (strcmp(early, late) >= 0) {
+				fail_msg(
+				    "%s does not sort before %s", early, late);
+			}
+		}
+	}
+}
+
+static void *
+make_ids(void *arg)
+{
+	char(*ids)[FORMAT_ID_MAX] = arg;
+
+	for (int i = 0; i < IDS_PER_THREAD; i++) {
+		format_time_id(ids[i], "tok_", INT64_C(1780000000000));
+	}
+	return NULL;
+}
+
+static int
+compare_ids(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Ids of one millisecond, made on several threads at once, all differ. */
+static void
+time_ids_of_one_millisecond_differ_across_threads(void **state)
+{
+	size_t n = (size_t)ID_THREADS * IDS_PER_THREAD;
+	char(*ids)[FORMAT_ID_MAX] = calloc(n, FORMAT_ID_MAX);
+	pthread_t threads[ID_THREADS];
+
+	assert_non_null(ids);
+	for (int i = 0; i < ID_THREADS; i++) {
+		assert_int_equal(pthread_create(&threads[i], NULL, make_ids,
+		                     ids + (size_t)i * IDS_PER_THREAD),
+		    0);
+	}
+	for (int i = 0; i < ID_THREADS; i++) {
+		pthread_join(threads[i], NULL);
+	}
+
+	qsort(ids, n, FORMAT_ID_MAX, compare_ids);
+	for (size_t i = 1; i < n; i++) {
+		assert_memory_equal(ids[i], "tok_0VKwsbDM", 12);
+		assert_string_not_equal(ids[i - 1], ids[i]);
+	}
+	free(ids);
+}
+
+static void
 id_check_rejects_malformed_ids(void **state)
 {
 	assert_true(format_id_check("app_4t6dfcjcRgWZ51V0BDzefP", "app_"));
@@ -658,6 +773,12 @@ main(void)
 	    cmocka_unit_test(check_rejects_changed_body_with_old_checksum),
 	    cmocka_unit_test(check_rejects_case_folded_token),
 	    cmocka_unit_test(random_id_is_prefix_and_22_digits),
+	    cmocka_unit_test(time_id_is_prefix_and_22_digits),
+	    cmocka_unit_test(time_id_begins_with_its_millisecond_in_base62),
+	    cmocka_unit_test(time_id_clamps_a_time_it_cannot_spell),
+	    cmocka_unit_test(later_time_ids_sort_after_earlier_ones),
+	    cmocka_unit_test(
+	        time_ids_of_one_millisecond_differ_across_threads),
 	    cmocka_unit_test(id_check_rejects_malformed_ids),
 	    cmocka_unit_test(from_header_takes_bearer_token),
 	    cmocka_unit_test(from_header_ignores_case_of_scheme),

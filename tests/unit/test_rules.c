@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <sodium.h>
@@ -257,6 +258,38 @@ issued_pat_introspects_active_as_its_owner(void **state)
 	reply_free(r);
 	free(value);
 	free(id);
+	free(app);
+}
+
+/*
+ * Each Issue is 2 ms after the last, so that the wall clock, which a
+ * token id begins with, has moved on between them.
+ */
+static void
+token_ids_issued_later_sort_after_earlier_ones(void **state)
+{
+	fixture *f = *state;
+	char *app = make_app(
+	    f, "a", ENRT__V1__POLICY__AUTHENTICATED_USERS, 0, NULL, 0);
+	issue_args args = {.app_id = app};
+	struct timespec pause = {.tv_nsec = 2000000};
+	char *ids[4];
+
+	for (int i = 0; i < 4; i++) {
+		free(issue_ok(f, &args, &ids[i]));
+		assert_true(format_id_check(ids[i], "tok_"));
+		nanosleep(&pause, NULL);
+	}
+	for (int i = 1; i < 4; i++) {
+		if (strcmp(ids[i - 1], ids[i]) >= 0) {
+			fail_msg("%s was issued before %s but does not sort "
+			         "before it",
+			    ids[i - 1], ids[i]);
+		}
+	}
+	for (int i = 0; i < 4; i++) {
+		free(ids[i]);
+	}
 	free(app);
 }
 
@@ -1057,6 +1090,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	    T(issued_pat_introspects_active_as_its_owner),
+	    T(token_ids_issued_later_sort_after_earlier_ones),
 	    T(sat_subject_follows_the_current_system_user),
 	    T(policy_none_refuses_every_issue_with_failed_precondition),
 	    T(administrators_only_refuses_a_pat_for_a_non_admin_owner),

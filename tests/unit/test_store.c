@@ -636,6 +636,72 @@ read_transaction_keeps_its_snapshot(void **state)
 	assert_true(token_exists(f->s, "t1"));
 }
 
+/*
+ * An ended read transaction is kept for reuse: the next one must still
+ * start from the latest commit, with no error of the last one left.
+ */
+static void
+read_transaction_begun_after_a_commit_sees_it(void **state)
+{
+	fixture *f = *state;
+	store_txn *r;
+	store_token *token = NULL;
+	char next[STORE_CURSOR_MAX];
+	seen v = {0};
+
+	assert_int_equal(store_begin_read(f->s, &r), ENRT_OK);
+	assert_int_equal(
+	    store_token_by_id(r, "t1", &token, NULL), ENRT_NOT_FOUND);
+	assert_int_equal(
+	    store_token_scan(r, false, "alice", "t1", see_token, &v, next),
+	    ENRT_INVALID_ARGUMENT);
+	assert_int_equal(store_commit(r), ENRT_INVALID_ARGUMENT);
+	assert_int_equal(
+	    add_token(f->s, 1, "t1", "app1", "alice", 10), ENRT_OK);
+
+	assert_int_equal(store_begin_read(f->s, &r), ENRT_OK);
+	assert_int_equal(store_status(r), ENRT_OK);
+	assert_int_equal(store_token_by_id(r, "t1", &token, NULL), ENRT_OK);
+	assert_string_equal(token->id, "t1");
+	store_free(token);
+	store_abort(r);
+}
+
+/*
+ * More read transactions open at once than the store keeps for reuse,
+ * each on its own snapshot, all ended before the store closes (the
+ * sanitizer build would report any the close left behind).
+ */
+static void
+many_read_transactions_at_once_each_keep_their_snapshot(void **state)
+{
+	fixture *f = *state;
+	store_txn *r[40];
+	store_token *token;
+	char id[8];
+
+	for (int i = 0; i < 40; i++) {
+		assert_int_equal(store_begin_read(f->s, &r[i]), ENRT_OK);
+		snprintf(id, sizeof(id), "t%d", i);
+		assert_int_equal(
+		    add_token(f->s, i + 1, id, "app1", "alice", 10), ENRT_OK);
+	}
+	for (int i = 0; i < 40; i++) {
+		snprintf(id, sizeof(id), "t%d", i);
+		assert_int_equal(
+		    store_token_by_id(r[i], id, &token, NULL), ENRT_NOT_FOUND);
+		if (i > 0) {
+			assert_int_equal(
+			    store_token_by_id(r[i], "t0", &token, NULL),
+			    ENRT_OK);
+			store_free(token);
+		}
+		store_abort(r[i]);
+	}
+	reopen(f, 0);
+	assert_true(token_exists(f->s, "t39"));
+}
+
 /* ------------------------------------------------------------------ */
 /* Scans                                                               */
 
@@ -2230,6 +2296,12 @@ main(void)
 	        sticky_error_makes_later_steps_do_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        read_transaction_keeps_its_snapshot, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        read_transaction_begun_after_a_commit_sees_it, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        many_read_transactions_at_once_each_keep_their_snapshot, setup,
+	        teardown),
 	    cmocka_unit_test_setup_teardown(
 	        owner_scan_visits_in_creation_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
