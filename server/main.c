@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 #include <nng/nng.h>
@@ -433,19 +434,28 @@ wait_for_stop(const sigset_t *signals)
 	    sig == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
-/* Reverse order of starting; each step accepts what was never made. */
-static void
+/*
+ * Reverse order of starting; each step accepts what was never made.  The
+ * writer stops between the transport's drain and its close, so that the
+ * Issues and Revokes it still commits are answered.  Returns false when
+ * the transport's socket could not be closed (see transport_stop).
+ */
+static bool
 stop_server(server *srv)
 {
+	bool closed;
+
 	http_stop(srv->http);
-	transport_stop(srv->transport);
+	transport_drain(srv->transport);
 	writer_stop(srv->writer);
+	closed = transport_stop(srv->transport);
 	purge_stop(srv->purge);
 	lastused_stop(srv->lastused);
 	store_close(srv->store);
 	datadir_unlock(srv->lock);
 	sodium_memzero(srv->key, sizeof(srv->key));
 	sodium_memzero(&srv->rules, sizeof(srv->rules));
+	return closed;
 }
 
 /* The start and stop lines name the libraries' versions in use. */
@@ -466,6 +476,7 @@ main(int argc, char *argv[])
 {
 	static server srv = {.lock = -1};
 	int status = 0;
+	bool closed;
 
 	if (argc > 1 && command_is(argv[1])) {
 		return command_run(argc - 1, argv + 1);
@@ -481,11 +492,14 @@ main(int argc, char *argv[])
 	} else {
 		status = 1;
 	}
-	stop_server(&srv);
+	closed = stop_server(&srv);
 	if (status == 0) {
 		log_versions("server_stopped", &srv);
 	}
 	log_close_file();
 	config_free(&srv.cfg);
+	if (!closed) {
+		_exit(status); /* nng's own exit handlers would wait for it */
+	}
 	return status;
 }

@@ -77,8 +77,19 @@
 #define IPC_SCHEME          "ipc://"
 #define PEM_MAX             (1024 * 1024)
 
-/* How long transport_stop waits for replies in progress. */
+/* How long transport_drain waits for replies in progress. */
 #define DRAIN_MS 10000
+
+/*
+ * How long a reply may wait for its connection.  A client that sends
+ * requests and never reads the replies fills its socket's buffer, and
+ * every context that then answers it waits; without a bound, one such
+ * client would hold them all.
+ */
+#define SEND_TIMEOUT_MS 1000
+
+/* How long transport_stop waits for nng to close the socket. */
+#define CLOSE_MS 5000
 
 typedef enum url_kind {
 	URL_UNKNOWN,
@@ -141,6 +152,7 @@ struct transport {
 	pthread_mutex_t mtx;
 	pthread_cond_t idle; /* busy or replying fell to 0 while stopping */
 	bool stopping;       /* mtx */
+	bool drained;        /* the caller's thread alone */
 	unsigned busy;       /* mtx: requests taken, replies not yet sent */
 	unsigned waiting;    /* mtx: handled, no reply given yet */
 	unsigned replying;   /* mtx: transport_reply calls sending now */
@@ -188,6 +200,7 @@ static void
 arm_recv(worker *w)
 {
 	w->state = WORKER_RECV;
+	nng_aio_set_timeout(w->aio, NNG_DURATION_INFINITE);
 	nng_ctx_recv(w->ctx, w->aio);
 }
 
@@ -230,6 +243,7 @@ static void
 send_msg(worker *w)
 {
 	w->state = WORKER_SEND;
+	nng_aio_set_timeout(w->aio, SEND_TIMEOUT_MS);
 	nng_aio_set_msg(w->aio, w->msg);
 	w->msg = NULL;
 	nng_ctx_send(w->ctx, w->aio);
@@ -381,6 +395,20 @@ worker_cb(void *arg)
 }
 
 /*
+ * A watch must not restart a listener while stopping: pings go unanswered
+ * then, and closing a listener in nng 1.5 drops every connection it
+ * accepted, with the replies the drain is waiting to send.
+ */
+static void
+stop_watches(transport *t)
+{
+	for (unsigned i = 0; i < t->n_watches; i++) {
+		ipcwatch_stop(t->watches[i]);
+		t->watches[i] = NULL;
+	}
+}
+
+/*
  * Stops taking requests and waits, at most DRAIN_MS, for those taken to
  * send their replies, those waiting for transport_reply included.  A
  * handler still running after that is waited for by nng_aio_stop; its
@@ -396,6 +424,11 @@ drain(transport *t)
 	unsigned busy;
 	int rv = 0;
 
+	if (t->drained) {
+		return;
+	}
+	t->drained = true;
+	stop_watches(t);
 	clock_deadline(&deadline, DRAIN_MS);
 	pthread_mutex_lock(&t->mtx);
 	t->stopping = true;
@@ -481,26 +514,92 @@ remains_free(transport *t)
 	return waiting == 0;
 }
 
+/* nng_close, on a thread of its own so that a hang can be outwaited. */
+typedef struct closer {
+	nng_socket sock;
+	pthread_mutex_t mtx;
+	pthread_cond_t done_cv;
+	bool done; /* mtx */
+} closer;
+
+static void *
+run_close(void *arg)
+{
+	closer *c = arg;
+
+	nng_close(c->sock);
+	pthread_mutex_lock(&c->mtx);
+	c->done = true;
+	pthread_cond_signal(&c->done_cv);
+	pthread_mutex_unlock(&c->mtx);
+	return NULL;
+}
+
+/*
+ * nng 1.5 can wait for ever in nng_close for connections whose clients
+ * were killed under load (it keeps their pipes; later versions fixed
+ * this).  After CLOSE_MS the socket is left to the process's end: false,
+ * and the closer and its thread are left behind with it.
+ */
+static bool
+close_socket(nng_socket sock)
+{
+	closer *c = calloc(1, sizeof(*c));
+	struct timespec deadline;
+	pthread_t thread;
+	int rv = 0;
+
+	if (c == NULL) {
+		nng_close(sock);
+		return true;
+	}
+	c->sock = sock;
+	pthread_mutex_init(&c->mtx, NULL);
+	clock_cond_init(&c->done_cv);
+	if (pthread_create(&thread, NULL, run_close, c) != 0) {
+		run_close(c);
+	} else {
+		clock_deadline(&deadline, CLOSE_MS);
+		pthread_mutex_lock(&c->mtx);
+		while (!c->done && rv != ETIMEDOUT) {
+			rv = pthread_cond_timedwait(
+			    &c->done_cv, &c->mtx, &deadline);
+		}
+		pthread_mutex_unlock(&c->mtx);
+		if (!c->done) {
+			pthread_detach(thread);
+			log_warn("socket_close_hung",
+			    "waited_ms=%d detail=\"nng kept the connections "
+			    "of killed clients; the process exits without "
+			    "it\"",
+			    CLOSE_MS);
+			return false;
+		}
+		pthread_join(thread, NULL);
+	}
+	pthread_cond_destroy(&c->done_cv);
+	pthread_mutex_destroy(&c->mtx);
+	free(c);
+	return true;
+}
+
 /* Every aio is stopped, so no callback runs, before anything is freed. */
-static void
+static bool
 teardown(transport *t)
 {
 	unsigned i;
+	bool closed;
 
 	abandon(t);
-	for (i = 0; i < t->n_watches; i++) {
-		ipcwatch_stop(t->watches[i]);
-	}
+	stop_watches(t);
 	for (i = 0; i < t->n_workers; i++) {
 		nng_aio_stop(t->workers[i].aio);
 	}
 	for (i = 0; i < t->n_workers; i++) {
 		worker_fini(&t->workers[i]);
 	}
-	if (t->sock_open) {
-		nng_close(t->sock);
-	}
-	if (t->tls != NULL) {
+	closed = !t->sock_open || close_socket(t->sock);
+	if (t->tls != NULL && closed) {
 		nng_tls_config_free(t->tls);
 	}
 
@@ -508,6 +607,7 @@ teardown(transport *t)
 	if (remains_free(t)) {
 		free_remains(t);
 	}
+	return closed;
 }
 
 /* An answer that came after teardown: no one is left to send it. */
@@ -1143,11 +1243,19 @@ transport_start(transport **out, const transport_options *options, err *e)
 }
 
 void
+transport_drain(transport *t)
+{
+	if (t != NULL) {
+		drain(t);
+	}
+}
+
+bool
 transport_stop(transport *t)
 {
 	if (t == NULL) {
-		return;
+		return true;
 	}
 	drain(t);
-	teardown(t);
+	return teardown(t);
 }

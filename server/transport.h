@@ -86,12 +86,23 @@ enrt_status transport_start(
     transport **out, const transport_options *options, err *e);
 
 /*
- * Stops receiving, lets requests in progress finish and send their
- * replies, a bounded time, then closes and frees.  A request whose
- * handler has still not answered by then gets no reply; its
- * transport_reply remains safe to call, and frees what is left of the
- * transport once the last such request is answered.  Accepts NULL.
+ * Stops receiving (and the ipc watches), and lets requests in progress
+ * finish and send their replies, for a bounded time.  transport_reply
+ * still sends until transport_stop, so that the owner of a deferred
+ * request (the writer) can answer it after the drain.  Accepts NULL.
  */
-void transport_stop(transport *t);
+void transport_drain(transport *t);
+
+/*
+ * Drains unless transport_drain did, then closes and frees.  A request
+ * whose handler has still not answered by then gets no reply; its
+ * transport_reply remains safe to call, and frees what is left of the
+ * transport once the last such request is answered.  Returns false when
+ * nng did not close the socket in time (nng 1.5 can hang there after
+ * clients were killed under load): the socket is then left to the end
+ * of the process, which should exit without running exit handlers
+ * (_exit).  Accepts NULL.
+ */
+bool transport_stop(transport *t);
 
 #endif /* ENRT_TRANSPORT_H */
