@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "reply.h"
 
 void
 fixture_dir_make(char dir[FIXTURE_DIR_LEN], const char *name)
@@ -45,6 +46,23 @@ store_fixture_open(store_fixture *f, const char *name,
 	    rules_authenticate(&f->rules, credential, &f->admin, &f->e),
 	    ENRT_OK, &f->e);
 	f->actor = (actor){.caller = f->admin, .now = now};
+}
+
+bool
+store_fixture_active(store_fixture *f, const char *value, int64_t now)
+{
+	Enrt__V1__IntrospectRequest req = ENRT__V1__INTROSPECT_REQUEST__INIT;
+	Enrt__V1__IntrospectReply *reply = NULL;
+	actor a = f->actor;
+	bool active;
+
+	a.now = now;
+	req.token = (char *)value;
+	assert_status(rules_introspect(&f->rules, &a, &req, &reply, &f->e),
+	    ENRT_OK, &f->e);
+	active = reply->active;
+	reply_free(reply);
+	return active;
 }
 
 void

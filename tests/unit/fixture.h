@@ -6,6 +6,7 @@
 #ifndef ENRT_TESTS_FIXTURE_H
 #define ENRT_TESTS_FIXTURE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -49,6 +50,9 @@ void fixture_dir_remove(const char *dir);
 void store_fixture_open(store_fixture *f, const char *name,
     const uint8_t key[RULES_KEY_LEN], const store_options *options,
     int64_t now);
+
+/* Whether Introspect, asked by the admin at now, finds value active. */
+bool store_fixture_active(store_fixture *f, const char *value, int64_t now);
 
 /* Frees the admin, closes the store and removes its directory. */
 void store_fixture_close(store_fixture *f);

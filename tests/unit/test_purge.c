@@ -143,23 +143,6 @@ listed(fixture *f, const char *app, const char *id)
 	return found;
 }
 
-static bool
-active(fixture *f, const char *value, int64_t now)
-{
-	Enrt__V1__IntrospectRequest req = ENRT__V1__INTROSPECT_REQUEST__INIT;
-	Enrt__V1__IntrospectReply *reply = NULL;
-	actor a = f->s.actor;
-	bool is;
-
-	a.now = now;
-	req.token = (char *)value;
-	must(
-	    rules_introspect(&f->s.rules, &a, &req, &reply, &f->s.e), &f->s.e);
-	is = reply->active;
-	reply_free(reply);
-	return is;
-}
-
 typedef struct tally {
 	const char *target;
 	size_t n;
@@ -219,9 +202,9 @@ a_revoked_token_goes_once_the_retention_has_passed(void **state)
 
 	assert_int_equal(sweep(f, NOW + RETENTION), 1);
 	assert_false(listed(f, f->app, gone_id));
-	assert_false(active(f, gone, NOW));
+	assert_false(store_fixture_active(&f->s, gone, NOW));
 	assert_true(listed(f, f->app, kept_id));
-	assert_true(active(f, kept, NOW + RETENTION));
+	assert_true(store_fixture_active(&f->s, kept, NOW + RETENTION));
 	assert_int_equal(events_of(f, gone_id), 2); /* issue, revoke */
 	free(gone);
 	free(gone_id);
@@ -244,14 +227,14 @@ an_expired_token_goes_and_an_unexpired_one_stays(void **state)
 
 	assert_int_equal(sweep(f, NOW + DAY + RETENTION), 1);
 	assert_false(listed(f, f->app, old_id));
-	assert_false(active(f, old, NOW));
+	assert_false(store_fixture_active(&f->s, old, NOW));
 	assert_true(listed(f, f->app, young_id));
-	assert_true(active(f, young, NOW + DAY + RETENTION));
+	assert_true(store_fixture_active(&f->s, young, NOW + DAY + RETENTION));
 
 	/* Without expiry and unrevoked, a token never goes. */
 	assert_int_equal(sweep(f, NOW + 100000 * DAY), 1); /* young's turn */
 	assert_true(listed(f, forever, never_id));
-	assert_true(active(f, never, NOW + 100000 * DAY));
+	assert_true(store_fixture_active(&f->s, never, NOW + 100000 * DAY));
 	assert_int_equal(events_of(f, old_id), 1);
 	free(forever);
 	free(old);

@@ -204,23 +204,6 @@ own_tokens(fixture *f, const char *user_id, int64_t now, err *e)
 	return n;
 }
 
-static bool
-active(fixture *f, const char *value, int64_t now)
-{
-	Enrt__V1__IntrospectRequest req = ENRT__V1__INTROSPECT_REQUEST__INIT;
-	Enrt__V1__IntrospectReply *reply = NULL;
-	actor a = f->s.actor;
-	bool is;
-
-	a.now = now;
-	req.token = (char *)value;
-	must(
-	    rules_introspect(&f->s.rules, &a, &req, &reply, &f->s.e), &f->s.e);
-	is = reply->active;
-	reply_free(reply);
-	return is;
-}
-
 static void
 a_known_person_reads_on_a_map_too_full_to_note_when_seen(void **state)
 {
@@ -237,7 +220,7 @@ a_known_person_reads_on_a_map_too_full_to_note_when_seen(void **state)
 	must(sync_person(f, "bob", NOW + 120), &f->s.e);
 	assert_int_equal(f->s.e.code, ENRT_OK);
 	assert_int_equal(own_tokens(f, "bob", NOW + 120, &f->s.e), 1);
-	assert_true(active(f, value, NOW + 120));
+	assert_true(store_fixture_active(&f->s, value, NOW + 120));
 	store_abort(reader);
 	free(value);
 }
