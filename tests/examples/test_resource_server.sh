@@ -17,46 +17,13 @@ unset ENRT_URL ENRT_CREDENTIAL_FILE
 work=$(mktemp -d /tmp/enrt-example-XXXXXX)
 server_pid=""
 example_pid=""
-passed=0
-current="setting up"
+tails=(headers body example.out example.err enrtd.log)
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 
-stop() {
-	local pid=$1
-
-	if [ -n "$pid" ]; then
-		kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	fi
-}
-
-finish() {
-	local rc=$?
-
+stop_processes() {
 	stop "$example_pid"
 	stop "$server_pid"
-	if [ "$rc" -ne 0 ]; then
-		echo "FAIL: $current" >&2
-		for f in headers body example.out example.err enrtd.log; do
-			if [ -s "$work/$f" ]; then
-				echo "--- end of $f ---" >&2
-				tail -n 20 "$work/$f" >&2
-			fi
-		done
-		echo "$passed passed, 1 failed"
-	fi
-	rm -rf "$work"
-	exit "$rc"
-}
-trap finish EXIT
-trap 'echo "failed at line $LINENO: ${BASH_COMMAND%%$'\''\n'\''*}" >&2' ERR
-
-check() {
-	current=$1
-}
-
-passes() {
-	passed=$((passed + 1))
-	echo "ok $passed - $current"
 }
 
 # GET / with the given curl arguments; the status, the headers and the
@@ -85,14 +52,7 @@ check "enrtd starts, and the CLI makes an app and tokens"
 enrtd --data enrt-data --listen ipc://enrt-data/enrt.sock \
 	>enrtd.log 2>&1 &
 server_pid=$!
-for _ in $(seq 200); do
-	if [ -s enrt-data/admin.credential ] &&
-		enrt app list >/dev/null 2>&1; then
-		break
-	fi
-	kill -0 "$server_pid"
-	sleep 0.1
-done
+await "$server_pid" answers enrt-data enrt app list
 app=$(enrt app create --name "Orders API" --policy AuthenticatedUsers \
 	--system-user svc-orders --scopes read,write)
 enrt token issue --app "$app" --kind pat --owner alice --expires 1d \

@@ -10,18 +10,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../../client/enrt.bash-completion
 source "$here/../../client/enrt.bash-completion"
 
-passed=0
-current="setting up"
-trap 'echo "FAIL: $current (line $LINENO)" >&2; echo "$passed passed, 1 failed"' ERR
-
-check() {
-	current=$1
-}
-
-passes() {
-	passed=$((passed + 1))
-	echo "ok $passed - $current"
-}
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 
 # Completes the line as typed so far (the cursor at its end) and prints
 # the offers sorted, one per line.

@@ -19,40 +19,9 @@ read -r -a cflags <<<"${ENRT_TEST_CFLAGS:-}"
 work=$(mktemp -d /tmp/enrt-install-XXXXXX)
 root=$work/root
 server_pid=""
-passed=0
-current="setting up"
-
-finish() {
-	local rc=$?
-
-	if [ -n "$server_pid" ]; then
-		kill -KILL "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	fi
-	if [ "$rc" -ne 0 ]; then
-		echo "FAIL: $current" >&2
-		for f in out err enrtd.log; do
-			if [ -s "$work/$f" ]; then
-				echo "--- end of $f ---" >&2
-				tail -n 20 "$work/$f" >&2
-			fi
-		done
-		echo "$passed passed, 1 failed"
-	fi
-	rm -rf "$work"
-	exit "$rc"
-}
-trap finish EXIT
-trap 'echo "failed at line $LINENO: ${BASH_COMMAND%%$'\''\n'\''*}" >&2' ERR
-
-check() {
-	current=$1
-}
-
-passes() {
-	passed=$((passed + 1))
-	echo "ok $passed - $current"
-}
+tails=(out err enrtd.log)
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 
 # The value of one key of install-layout.txt.
 layout() {
@@ -233,13 +202,7 @@ enrt() {
 	"$root$bindir/enrt" --url "ipc://$work/data/enrt.sock" \
 		--credential-file data/admin.credential "$@"
 }
-for _ in $(seq 200); do
-	if [ -s data/admin.credential ] && enrt app list >/dev/null 2>&1; then
-		break
-	fi
-	kill -0 "$server_pid"
-	sleep 0.1
-done
+await "$server_pid" answers data enrt app list
 app=$(enrt app create --name Staged --policy AuthenticatedUsers \
 	--system-user svc-staged --scopes read)
 enrt token issue --app "$app" --kind pat --owner alice --expires 1d \

@@ -10,18 +10,8 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 enrt_page=$src/client/enrt.1
 enrtd_page=$src/server/enrtd.8
 
-passed=0
-current="setting up"
-trap 'echo "FAIL: $current (line $LINENO)" >&2; echo "$passed passed, 1 failed"' ERR
-
-check() {
-	current=$1
-}
-
-passes() {
-	passed=$((passed + 1))
-	echo "ok $passed - $current"
-}
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 
 # The flags one help text names (a command may have none).
 flags_in() {

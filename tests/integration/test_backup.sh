@@ -16,52 +16,9 @@ unset ENRT_URL ENRT_CREDENTIAL_FILE ENRTD_DATA
 
 work=$(mktemp -d /tmp/enrt-backup-XXXXXX)
 server_pid=""
-passed=0
-current="setting up"
-
-finish() {
-	local rc=$?
-
-	if [ -n "$server_pid" ]; then
-		kill -KILL "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	fi
-	if [ "$rc" -ne 0 ]; then
-		echo "FAIL: $current" >&2
-		for f in out err enrtd.log; do
-			if [ -s "$work/$f" ]; then
-				echo "--- end of $f ---" >&2
-				tail -n 20 "$work/$f" >&2
-			fi
-		done
-		echo "$passed passed, 1 failed"
-	fi
-	rm -rf "$work"
-	exit "$rc"
-}
-trap finish EXIT
-trap 'echo "failed at line $LINENO: ${BASH_COMMAND%%$'"'"'\n'"'"'*}" >&2' ERR
-
-check() {
-	current=$1
-}
-
-passes() {
-	passed=$((passed + 1))
-	echo "ok $passed - $current"
-}
-
-# Runs a command with stdout in out and stderr in err; fails unless it
-# exits with the expected code.
-expect_exit() {
-	local want=$1 rc=0
-	shift
-	"$@" >"$work/out" 2>"$work/err" || rc=$?
-	if [ "$rc" -ne "$want" ]; then
-		echo "exit $rc, expected $want: $*" >&2
-		return 1
-	fi
-}
+tails=(out err enrtd.log)
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 
 # Exit 1, nothing on stdout, "enrtd: STATUS: ..." naming the rule.
 expect_refused() {
@@ -80,15 +37,7 @@ start_server() {
 	enrtd --data "$dir" --listen "ipc://$work/$dir.sock" "$@" \
 		>>"$work/enrtd.log" 2>&1 &
 	server_pid=$!
-	for _ in $(seq 200); do
-		if [ -s "$dir/admin.credential" ] && on "$dir" app list \
-			>/dev/null 2>&1; then
-			return 0
-		fi
-		kill -0 "$server_pid"
-		sleep 0.1
-	done
-	return 1
+	await "$server_pid" answers "$dir" on "$dir" app list
 }
 
 stop_server() {
@@ -115,14 +64,6 @@ is_active() {
 inactive() {
 	if is_active "$@"; then
 		echo "a token that must be inactive is active" >&2
-		return 1
-	fi
-}
-
-# Fails when the fixed string is in the file.
-absent() {
-	if grep -qF -- "$1" "$2"; then
-		echo "found $1 in $2" >&2
 		return 1
 	fi
 }

@@ -14,11 +14,13 @@ unset ENRT_URL ENRT_CREDENTIAL_FILE
 
 work=$(mktemp -d /tmp/enrt-bench-test-XXXXXX)
 pids=()
-passed=0
-current="setting up"
+tails=(out err enrtd.log echo.log)
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 
-finish() {
-	local rc=$?
+# Asks enrtd and enrt-bench-echo to stop, as a run ends either way.
+stop_processes() {
+	local pid
 
 	for pid in "${pids[@]}"; do
 		kill -TERM "$pid" 2>/dev/null || true
@@ -26,45 +28,6 @@ finish() {
 	for pid in "${pids[@]}"; do
 		wait "$pid" 2>/dev/null || true
 	done
-	if [ "$rc" -ne 0 ]; then
-		echo "FAIL: $current" >&2
-		for f in out err enrtd.log echo.log; do
-			if [ -s "$work/$f" ]; then
-				echo "--- end of $f ---" >&2
-				tail -n 20 "$work/$f" >&2
-			fi
-		done
-		echo "$passed passed, 1 failed"
-	else
-		echo "$passed passed, 0 failed"
-	fi
-	rm -rf "$work"
-	exit "$rc"
-}
-trap finish EXIT
-
-on_error() {
-	echo "failed at line $1: ${2%%$'\n'*}" >&2
-}
-trap 'on_error "$LINENO" "$BASH_COMMAND"' ERR
-
-check() {
-	current=$1
-}
-
-passes() {
-	passed=$((passed + 1))
-	echo "ok $passed - $current"
-}
-
-expect_exit() {
-	local want=$1 rc=0
-	shift
-	"$@" >"$work/out" 2>"$work/err" || rc=$?
-	if [ "$rc" -ne "$want" ]; then
-		echo "exit $rc, expected $want: $*" >&2
-		return 1
-	fi
 }
 
 # The JSON of a run: the seven keys and the four extras, numbers all,
@@ -109,14 +72,7 @@ cred=(--credential-file "$work/data/admin.credential")
 check "enrtd starts on a fresh data directory"
 enrtd --data data --listen "$ipc" --listen "$tcp" >enrtd.log 2>&1 &
 pids+=($!)
-for _ in $(seq 200); do
-	if [ -s data/admin.credential ] && enrt --url "$ipc" "${cred[@]}" \
-		app list >/dev/null 2>&1; then
-		break
-	fi
-	kill -0 "${pids[0]}"
-	sleep 0.1
-done
+await "${pids[0]}" answers data enrt --url "$ipc" "${cred[@]}" app list
 enrt --url "$ipc" "${cred[@]}" app list >/dev/null
 passes
 
@@ -261,3 +217,5 @@ for flag in --url --credential-file --op --concurrency --duration \
 	grep -q -- "$flag" out
 done
 passes
+
+echo "$passed passed, 0 failed"

@@ -16,61 +16,9 @@ unset ENRT_URL ENRT_CREDENTIAL_FILE
 
 work=$(mktemp -d /tmp/enrt-cli-XXXXXX)
 server_pid=""
-passed=0
-current="setting up"
-
-finish() {
-	local rc=$?
-
-	if [ -n "$server_pid" ]; then
-		kill -KILL "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	fi
-	if [ "$rc" -ne 0 ]; then
-		echo "FAIL: $current" >&2
-		for f in out err; do
-			if [ -s "$work/$f" ]; then
-				echo "--- last std$f ---" >&2
-				tail -n 20 "$work/$f" >&2
-			fi
-		done
-		if [ -s "$work/enrtd.log" ]; then
-			echo "--- end of enrtd.log ---" >&2
-			tail -n 20 "$work/enrtd.log" >&2
-		fi
-		echo "$passed passed, 1 failed"
-	fi
-	rm -rf "$work"
-	exit "$rc"
-}
-trap finish EXIT
-
-# The first line of the command that failed, and where.
-on_error() {
-	echo "failed at line $1: ${2%%$'\n'*}" >&2
-}
-trap 'on_error "$LINENO" "$BASH_COMMAND"' ERR
-
-check() {
-	current=$1
-}
-
-passes() {
-	passed=$((passed + 1))
-	echo "ok $passed - $current"
-}
-
-# Runs a command with stdout in out and stderr in err; fails unless it
-# exits with the expected code.
-expect_exit() {
-	local want=$1 rc=0
-	shift
-	"$@" >"$work/out" 2>"$work/err" || rc=$?
-	if [ "$rc" -ne "$want" ]; then
-		echo "exit $rc, expected $want: $*" >&2
-		return 1
-	fi
-}
+tails=(out err enrtd.log)
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 
 # An error the server or the library reported: exit 1, nothing on
 # stdout, and one line "STATUS: message" on stderr naming the field.
@@ -82,24 +30,6 @@ expect_error() {
 	[ "$(wc -l <"$work/err")" -eq 1 ]
 	grep -Eq "^$status: .+" "$work/err"
 	grep -q -- "$field" "$work/err"
-}
-
-# Bad arguments: exit 2, nothing on stdout, a usage line on stderr.
-expect_usage() {
-	expect_exit 2 "$@"
-	[ ! -s "$work/out" ]
-	grep -q "usage: enrt" "$work/err"
-}
-
-# Fails when the fixed string is found in the files.  ("! grep" would
-# not do: set -e ignores a negated command.)
-absent() {
-	local text=$1
-	shift
-	if grep -rqF -D skip -- "$text" "$@"; then
-		echo "found where it must not be: $*" >&2
-		return 1
-	fi
 }
 
 # Runs Python on the JSON in a file, bound to d; the code asserts.
@@ -137,14 +67,7 @@ check "enrtd starts on a fresh data directory and writes a credential"
 enrtd --data enrt-data --listen ipc://enrt-data/enrt.sock \
 	>enrtd.log 2>&1 &
 server_pid=$!
-for _ in $(seq 200); do
-	if [ -s enrt-data/admin.credential ] &&
-		enrt app list >/dev/null 2>&1; then
-		break
-	fi
-	kill -0 "$server_pid"
-	sleep 0.1
-done
+await "$server_pid" answers enrt-data enrt app list
 enrt app list >/dev/null
 grep -Eqx 'enrc_[0-9A-Za-z]{49}' enrt-data/admin.credential
 [ "$(wc -l <enrt-data/admin.credential)" -eq 1 ]

@@ -30,6 +30,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "fixture.h"
 #include "format.h"
 #include "log.h"
 #include "reply.h"
@@ -247,7 +248,7 @@ arena_free(arena *a)
 /* The fixture                                                         */
 
 typedef struct fixture {
-	char dir[64];
+	char dir[FIXTURE_DIR_LEN];
 	store *store;
 	rules rules;
 	int64_t now;
@@ -743,8 +744,7 @@ setup(void **state)
 	err e;
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/enrt-hostile-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	fixture_dir_make(f->dir, "hostile");
 	assert_int_equal(store_open(&f->store, f->dir, NULL), ENRT_OK);
 	rules_init(&f->rules, f->store, NULL, key);
 	assert_int_equal(rules_bootstrap(&f->rules, 1, f->admin, &e), ENRT_OK);
@@ -767,12 +767,10 @@ static int
 teardown(void **state)
 {
 	fixture *f = *state;
-	char cmd[128];
 
 	arena_free(&f->arena);
 	store_close(f->store);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	fixture_dir_remove(f->dir);
 	free(f);
 	return 0;
 }

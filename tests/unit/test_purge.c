@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "apps.h"
+#include "fixture.h"
 #include "log.h"
 #include "purge.h"
 #include "reply.h"
@@ -26,13 +27,8 @@
 #define RETENTION (30 * DAY)
 
 typedef struct fixture {
-	char dir[64];
-	store *store;
-	rules rules;
-	store_caller *admin;
-	actor actor;
+	store_fixture s;
 	char *app;
-	err e;
 } fixture;
 
 static void
@@ -56,7 +52,8 @@ make_app(fixture *f, bool unlimited)
 	req.policy = ENRT__V1__POLICY__AUTHENTICATED_USERS;
 	req.system_user = "svc";
 	req.has_unlimited_lifetime = req.unlimited_lifetime = unlimited;
-	must(apps_create(&f->rules, &f->actor, &req, &app, &f->e), &f->e);
+	must(apps_create(&f->s.rules, &f->s.actor, &req, &app, &f->s.e),
+	    &f->s.e);
 	id = strdup(app->id);
 	reply_free(app);
 	return id;
@@ -66,19 +63,10 @@ static int
 setup(void **state)
 {
 	static const uint8_t key[RULES_KEY_LEN] = {7};
-	char credential[64];
 	fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/enrt-purge-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(store_open(&f->store, f->dir, NULL), ENRT_OK);
-	rules_init(&f->rules, f->store, NULL, key);
-	must(rules_bootstrap(&f->rules, NOW, credential, &f->e), &f->e);
-	must(rules_authenticate(&f->rules, credential, &f->admin, &f->e),
-	    &f->e);
-	f->actor.caller = f->admin;
-	f->actor.now = NOW;
+	store_fixture_open(&f->s, "purge", key, NULL, NOW);
 	f->app = make_app(f, false);
 	*state = f;
 	return 0;
@@ -88,13 +76,9 @@ static int
 teardown(void **state)
 {
 	fixture *f = *state;
-	char cmd[128];
 
 	free(f->app);
-	store_free(f->admin);
-	store_close(f->store);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	store_fixture_close(&f->s);
 	free(f);
 	return 0;
 }
@@ -116,7 +100,8 @@ issue(fixture *f, const char *app, int64_t expires, char **id)
 	req.expires_at = expires;
 	req.scopes = scopes;
 	req.n_scopes = 1;
-	must(rules_issue(&f->rules, &f->actor, &req, &reply, &f->e), &f->e);
+	must(rules_issue(&f->s.rules, &f->s.actor, &req, &reply, &f->s.e),
+	    &f->s.e);
 	value = strdup(reply->token);
 	*id = strdup(reply->info->id);
 	reply_free(reply);
@@ -131,7 +116,8 @@ revoke(fixture *f, const char *id)
 
 	req.target_case = ENRT__V1__REVOKE_REQUEST__TARGET_TOKEN_ID;
 	req.token_id = (char *)id;
-	must(rules_revoke(&f->rules, &f->actor, &req, &reply, &f->e), &f->e);
+	must(rules_revoke(&f->s.rules, &f->s.actor, &req, &reply, &f->s.e),
+	    &f->s.e);
 	assert_int_equal(reply->revoked, 1);
 	reply_free(reply);
 }
@@ -146,30 +132,15 @@ listed(fixture *f, const char *app, const char *id)
 
 	req.app_id = (char *)app;
 	req.has_include_inactive = req.include_inactive = true;
-	must(rules_list_tokens(&f->rules, &f->actor, &req, &reply, &f->e),
-	    &f->e);
+	must(
+	    rules_list_tokens(&f->s.rules, &f->s.actor, &req, &reply, &f->s.e),
+	    &f->s.e);
 	assert_null(reply->next_cursor);
 	for (size_t i = 0; i < reply->n_tokens; i++) {
 		found = found || strcmp(reply->tokens[i]->id, id) == 0;
 	}
 	reply_free(reply);
 	return found;
-}
-
-static bool
-active(fixture *f, const char *value, int64_t now)
-{
-	Enrt__V1__IntrospectRequest req = ENRT__V1__INTROSPECT_REQUEST__INIT;
-	Enrt__V1__IntrospectReply *reply = NULL;
-	actor a = f->actor;
-	bool is;
-
-	a.now = now;
-	req.token = (char *)value;
-	must(rules_introspect(&f->rules, &a, &req, &reply, &f->e), &f->e);
-	is = reply->active;
-	reply_free(reply);
-	return is;
 }
 
 typedef struct tally {
@@ -196,7 +167,7 @@ events_of(fixture *f, const char *id)
 	char next[STORE_CURSOR_MAX];
 	store_txn *t;
 
-	assert_int_equal(store_begin_read(f->store, &t), ENRT_OK);
+	assert_int_equal(store_begin_read(f->s.store, &t), ENRT_OK);
 	assert_int_equal(
 	    store_event_scan(t, INT64_MIN, NULL, count_target, &count, next),
 	    ENRT_OK);
@@ -210,7 +181,7 @@ sweep(fixture *f, int64_t now)
 	size_t removed = 99;
 
 	assert_int_equal(
-	    purge_sweep(f->store, now, RETENTION, &removed), ENRT_OK);
+	    purge_sweep(f->s.store, now, RETENTION, &removed), ENRT_OK);
 	return removed;
 }
 
@@ -231,9 +202,9 @@ a_revoked_token_goes_once_the_retention_has_passed(void **state)
 
 	assert_int_equal(sweep(f, NOW + RETENTION), 1);
 	assert_false(listed(f, f->app, gone_id));
-	assert_false(active(f, gone, NOW));
+	assert_false(store_fixture_active(&f->s, gone, NOW));
 	assert_true(listed(f, f->app, kept_id));
-	assert_true(active(f, kept, NOW + RETENTION));
+	assert_true(store_fixture_active(&f->s, kept, NOW + RETENTION));
 	assert_int_equal(events_of(f, gone_id), 2); /* issue, revoke */
 	free(gone);
 	free(gone_id);
@@ -256,14 +227,14 @@ an_expired_token_goes_and_an_unexpired_one_stays(void **state)
 
 	assert_int_equal(sweep(f, NOW + DAY + RETENTION), 1);
 	assert_false(listed(f, f->app, old_id));
-	assert_false(active(f, old, NOW));
+	assert_false(store_fixture_active(&f->s, old, NOW));
 	assert_true(listed(f, f->app, young_id));
-	assert_true(active(f, young, NOW + DAY + RETENTION));
+	assert_true(store_fixture_active(&f->s, young, NOW + DAY + RETENTION));
 
 	/* Without expiry and unrevoked, a token never goes. */
 	assert_int_equal(sweep(f, NOW + 100000 * DAY), 1); /* young's turn */
 	assert_true(listed(f, forever, never_id));
-	assert_true(active(f, never, NOW + 100000 * DAY));
+	assert_true(store_fixture_active(&f->s, never, NOW + 100000 * DAY));
 	assert_int_equal(events_of(f, old_id), 1);
 	free(forever);
 	free(old);
@@ -308,10 +279,10 @@ the_sweeping_thread_starts_with_a_sweep_and_stops(void **state)
 	/* The thread's clock is the wall clock.  Revoked now, a token goes
 	 * at once with no retention: the first sweep is at start, and
 	 * stopping does not wait for the interval. */
-	f->actor.now = (int64_t)time(NULL);
-	value = issue(f, f->app, f->actor.now + DAY, &id);
+	f->s.actor.now = (int64_t)time(NULL);
+	value = issue(f, f->app, f->s.actor.now + DAY, &id);
 	revoke(f, id);
-	assert_int_equal(purge_start(&p, f->store, &o), ENRT_OK);
+	assert_int_equal(purge_start(&p, f->s.store, &o), ENRT_OK);
 	purge_stop(p);
 	assert_false(listed(f, f->app, id));
 	free(value);

@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "audit.h"
+#include "fixture.h"
 #include "format.h"
 #include "log.h"
 #include "reply.h"
@@ -24,7 +25,7 @@
 #include "writer.h"
 
 typedef struct fixture {
-	char dir[64];
+	char dir[FIXTURE_DIR_LEN];
 	store *store;
 	rules rules;
 	char admin[FORMAT_SECRET_LEN + 1];
@@ -59,8 +60,7 @@ setup(void **state)
 	err e;
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/enrt-rpc-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	fixture_dir_make(f->dir, "rpc");
 	assert_int_equal(store_open(&f->store, f->dir, NULL), ENRT_OK);
 	rules_init(&f->rules, f->store, NULL, key);
 	assert_int_equal(rules_bootstrap(&f->rules, 1, f->admin, &e), ENRT_OK);
@@ -76,12 +76,10 @@ static int
 teardown(void **state)
 {
 	fixture *f = *state;
-	char cmd[128];
 
 	writer_stop(f->rules.writer);
 	store_close(f->store);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	fixture_dir_remove(f->dir);
 	free(f);
 	return 0;
 }

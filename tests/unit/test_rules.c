@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "apps.h"
+#include "fixture.h"
 #include "format.h"
 #include "log.h"
 #include "reply.h"
@@ -23,46 +24,16 @@
 #define NOW INT64_C(1800000000)
 #define DAY INT64_C(86400)
 
-/* Evaluates got once; prints the refusal's message when it differs. */
-#define assert_status(got, want, e)                                 \
-	do {                                                        \
-		enrt_status got_ = (got);                           \
-		if (got_ != (want)) {                               \
-			print_error("message: %s\n", (e)->message); \
-		}                                                   \
-		assert_int_equal(got_, want);                       \
-	} while (0)
-
-typedef struct fixture {
-	char dir[64];
-	store *store;
-	rules rules;
-	store_caller *admin;
-	actor actor;
-	err e;
-} fixture;
+typedef store_fixture fixture;
 
 static int
 setup(void **state)
 {
 	static const uint8_t key[RULES_KEY_LEN] = {1, 2, 3};
-	char credential[64];
 	fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/enrt-rules-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(store_open(&f->store, f->dir, NULL), ENRT_OK);
-	rules_init(&f->rules, f->store, NULL, key);
-
-	assert_status(rules_bootstrap(&f->rules, NOW, credential, &f->e),
-	    ENRT_OK, &f->e);
-	assert_int_equal(strlen(credential), 54);
-	assert_status(
-	    rules_authenticate(&f->rules, credential, &f->admin, &f->e),
-	    ENRT_OK, &f->e);
-	f->actor.caller = f->admin;
-	f->actor.now = NOW;
+	store_fixture_open(f, "rules", key, NULL, NOW);
 	*state = f;
 	return 0;
 }
@@ -70,14 +41,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	fixture *f = *state;
-	char cmd[128];
-
-	store_free(f->admin);
-	store_close(f->store);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
+	store_fixture_close(*state);
+	free(*state);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "apps.h"
+#include "fixture.h"
 #include "log.h"
 #include "reply.h"
 #include "rules.h"
@@ -27,14 +28,9 @@
 #define MAP_PAGES  96
 
 typedef struct fixture {
-	char dir[64];
-	store *store;
-	rules rules;
-	store_caller *admin;
+	store_fixture s;
 	store_caller portal;
-	actor actor;
 	char *app;
-	err e;
 } fixture;
 
 static void
@@ -53,24 +49,17 @@ setup(void **state)
 	Enrt__V1__CreateAppRequest req = ENRT__V1__CREATE_APP_REQUEST__INIT;
 	store_options so = {.map_size = MAP_PAGES * sysconf(_SC_PAGESIZE)};
 	Enrt__V1__App *app = NULL;
-	char credential[64];
 	fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/enrt-full-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(store_open(&f->store, f->dir, &so), ENRT_OK);
-	rules_init(&f->rules, f->store, NULL, key);
-	must(rules_bootstrap(&f->rules, NOW, credential, &f->e), &f->e);
-	must(rules_authenticate(&f->rules, credential, &f->admin, &f->e),
-	    &f->e);
-	f->actor = (actor){.caller = f->admin, .now = NOW};
+	store_fixture_open(&f->s, "full", key, &so, NOW);
 
 	req.name = "full";
 	req.has_policy = true;
 	req.policy = ENRT__V1__POLICY__AUTHENTICATED_USERS;
 	req.system_user = "svc";
-	must(apps_create(&f->rules, &f->actor, &req, &app, &f->e), &f->e);
+	must(apps_create(&f->s.rules, &f->s.actor, &req, &app, &f->s.e),
+	    &f->s.e);
 	f->app = strdup(app->id);
 	reply_free(app);
 
@@ -87,13 +76,9 @@ static int
 teardown(void **state)
 {
 	fixture *f = *state;
-	char cmd[128];
 
 	free(f->app);
-	store_free(f->admin);
-	store_close(f->store);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	store_fixture_close(&f->s);
 	free(f);
 	return 0;
 }
@@ -114,7 +99,7 @@ issue(fixture *f, const char *owner, char **value)
 	req.expires_at = NOW + 30 * DAY;
 	req.scopes = scopes;
 	req.n_scopes = 1;
-	rc = rules_issue(&f->rules, &f->actor, &req, &reply, &f->e);
+	rc = rules_issue(&f->s.rules, &f->s.actor, &req, &reply, &f->s.e);
 	if (rc == ENRT_OK && value != NULL) {
 		*value = strdup(reply->token);
 	}
@@ -139,8 +124,8 @@ sync_person(fixture *f, const char *user_id, int64_t now)
 
 	p.user_id = (char *)user_id;
 	a = person(f, &p, now);
-	f->e.code = ENRT_OK;
-	return rules_sync_person(&f->rules, &a, &f->e);
+	f->s.e.code = ENRT_OK;
+	return rules_sync_person(&f->s.rules, &a, &f->s.e);
 }
 
 /* New persons named prefix-N until one is refused. */
@@ -168,7 +153,7 @@ seen_fits(fixture *f, const char *user_id, int64_t now)
 	store_user *u;
 	store_txn *t;
 
-	assert_int_equal(store_begin_write(f->store, &t), ENRT_OK);
+	assert_int_equal(store_begin_write(f->s.store, &t), ENRT_OK);
 	assert_int_equal(store_user_get(t, user_id, &u), ENRT_OK);
 	u->last_seen_at = now;
 	store_user_put(t, u);
@@ -194,7 +179,7 @@ fill(fixture *f, const char *user_id, int64_t now)
 		rc = issue(f, "alice", NULL);
 	}
 	assert_int_equal(rc, ENRT_RESOURCE_EXHAUSTED);
-	assert_non_null(strstr(f->e.message, "map-size"));
+	assert_non_null(strstr(f->s.e.message, "map-size"));
 	for (round = 0; round < 26 && seen_fits(f, user_id, now); round++) {
 		snprintf(prefix, sizeof(prefix), "%c", 'a' + round);
 		add_persons(f, prefix);
@@ -213,26 +198,10 @@ own_tokens(fixture *f, const char *user_id, int64_t now, err *e)
 
 	p.user_id = (char *)user_id;
 	a = person(f, &p, now);
-	must(rules_list_tokens(&f->rules, &a, &req, &reply, e), e);
+	must(rules_list_tokens(&f->s.rules, &a, &req, &reply, e), e);
 	n = reply->n_tokens;
 	reply_free(reply);
 	return n;
-}
-
-static bool
-active(fixture *f, const char *value, int64_t now)
-{
-	Enrt__V1__IntrospectRequest req = ENRT__V1__INTROSPECT_REQUEST__INIT;
-	Enrt__V1__IntrospectReply *reply = NULL;
-	actor a = f->actor;
-	bool is;
-
-	a.now = now;
-	req.token = (char *)value;
-	must(rules_introspect(&f->rules, &a, &req, &reply, &f->e), &f->e);
-	is = reply->active;
-	reply_free(reply);
-	return is;
 }
 
 static void
@@ -242,16 +211,16 @@ a_known_person_reads_on_a_map_too_full_to_note_when_seen(void **state)
 	store_txn *reader;
 	char *value = NULL;
 
-	must(sync_person(f, "bob", NOW), &f->e);
-	must(issue(f, "bob", &value), &f->e);
-	assert_int_equal(store_begin_read(f->store, &reader), ENRT_OK);
+	must(sync_person(f, "bob", NOW), &f->s.e);
+	must(issue(f, "bob", &value), &f->s.e);
+	assert_int_equal(store_begin_read(f->s.store, &reader), ENRT_OK);
 	fill(f, "bob", NOW + 1);
 
 	/* Bob is as stored but for when he was last seen: he goes on. */
-	must(sync_person(f, "bob", NOW + 120), &f->e);
-	assert_int_equal(f->e.code, ENRT_OK);
-	assert_int_equal(own_tokens(f, "bob", NOW + 120, &f->e), 1);
-	assert_true(active(f, value, NOW + 120));
+	must(sync_person(f, "bob", NOW + 120), &f->s.e);
+	assert_int_equal(f->s.e.code, ENRT_OK);
+	assert_int_equal(own_tokens(f, "bob", NOW + 120, &f->s.e), 1);
+	assert_true(store_fixture_active(&f->s, value, NOW + 120));
 	store_abort(reader);
 	free(value);
 }
