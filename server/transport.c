@@ -746,6 +746,16 @@ is_loopback_url(const char *url)
  * no client knows, and a path it would refuse only after the data
  * directory was made.
  */
+/* Digits alone, the first not 0: no sign, no padding. */
+static bool
+is_port_text(const char *text)
+{
+	if (text[0] < '1' || text[0] > '9') {
+		return false;
+	}
+	return strspn(text, "0123456789") == strlen(text);
+}
+
 static enrt_status
 check_address(const char *url, err *e)
 {
@@ -757,10 +767,13 @@ check_address(const char *url, err *e)
 	if (nng_url_parse(&u, url) == 0) {
 		errno = 0;
 		port = strtoul(u->u_port, &end, 10);
-		if (errno != 0 || u->u_port[0] == '\0' || *end != '\0') {
+		if (errno != 0 || !is_port_text(u->u_port) || *end != '\0') {
 			port = 0;
 		}
-		has_path = u->u_path[0] != '\0' && strcmp(u->u_path, "/") != 0;
+		has_path =
+		    (u->u_path[0] != '\0' && strcmp(u->u_path, "/") != 0) ||
+		    u->u_query != NULL || u->u_fragment != NULL ||
+		    strpbrk(url, "?#") != NULL;
 		nng_url_free(u);
 	}
 	if (port == 0 || port > 65535) {

@@ -651,7 +651,8 @@ enrtd_refuses_tcp_urls_without_one_port_or_with_a_path(void **state)
 	fixture *f = *state;
 	const char *const urls[] = {"tcp://127.0.0.1",
 	    "tcp://127.0.0.1:", "tcp://127.0.0.1:0", "tcp://127.0.0.1:65536",
-	    "tcp://127.0.0.1:7x", "tls+tcp://127.0.0.1"};
+	    "tcp://127.0.0.1:7x", "tcp://127.0.0.1:+7600",
+	    "tcp://127.0.0.1:07600", "tls+tcp://127.0.0.1"};
 	char url[64];
 	char *err;
 
@@ -662,6 +663,14 @@ enrtd_refuses_tcp_urls_without_one_port_or_with_a_path(void **state)
 		free(err);
 	}
 	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d/x", server_free_port());
+	err = refused_start(f, url, NULL);
+	assert_contains(err, "nothing may follow HOST:PORT");
+	free(err);
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d?x", server_free_port());
+	err = refused_start(f, url, NULL);
+	assert_contains(err, "nothing may follow HOST:PORT");
+	free(err);
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d#f", server_free_port());
 	err = refused_start(f, url, NULL);
 	assert_contains(err, "nothing may follow HOST:PORT");
 	free(err);
