@@ -27,6 +27,17 @@ check_role(const Enrt__V1__AddCallerRequest *req, err *e)
 	}
 }
 
+static bool
+named_before(const Enrt__V1__AddCallerRequest *req, size_t i)
+{
+	for (size_t j = 0; j < i; j++) {
+		if (strcmp(req->app_ids[j], req->app_ids[i]) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 static enrt_status
 check_app_ids(const Enrt__V1__AddCallerRequest *req, err *e)
 {
@@ -43,6 +54,11 @@ check_app_ids(const Enrt__V1__AddCallerRequest *req, err *e)
 		if (validate_id("app_ids", req->app_ids[i], "app_", e) !=
 		    ENRT_OK) {
 			return e->code;
+		}
+		if (named_before(req, i)) {
+			return err_set(e, ENRT_INVALID_ARGUMENT,
+			    "app_ids: %s is given more than once",
+			    req->app_ids[i]);
 		}
 	}
 	return ENRT_OK;

@@ -227,6 +227,7 @@ add_caller_checks_name_role_and_apps(void **state)
 	Enrt__V1__AddCallerRequest req = ENRT__V1__ADD_CALLER_REQUEST__INIT;
 	Enrt__V1__AddCallerReply *reply = NULL;
 	char *missing[] = {"app_0000000000000000000000"};
+	char *twice[] = {missing[0], missing[0]};
 
 	req.name = "x";
 	assert_status(callers_add(&f->rules, &f->actor, &req, &reply, &f->e),
@@ -241,6 +242,11 @@ add_caller_checks_name_role_and_apps(void **state)
 	req.role = ENRT__V1__ROLE__INTROSPECT;
 	assert_status(callers_add(&f->rules, &f->actor, &req, &reply, &f->e),
 	    ENRT_NOT_FOUND, &f->e);
+	req.app_ids = twice;
+	req.n_app_ids = 2;
+	assert_status(callers_add(&f->rules, &f->actor, &req, &reply, &f->e),
+	    ENRT_INVALID_ARGUMENT, &f->e);
+	assert_non_null(strstr(f->e.message, "given more than once"));
 	req.name = NULL;
 	req.n_app_ids = 0;
 	assert_status(callers_add(&f->rules, &f->actor, &req, &reply, &f->e),
