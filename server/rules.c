@@ -14,11 +14,13 @@
  * thread ever waits on a flush for them.  Without a writer (rules_init
  * leaves none) the same job commits alone on the calling thread.
  */
-#include <sodium.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <sodium.h>
 
 #include "audit.h"
 #include "format.h"
@@ -29,7 +31,8 @@
 #include "validate.h"
 #include "writer.h"
 
-#define SECONDS_PER_DAY 86400
+#define SECONDS_PER_DAY     86400
+#define REVOKE_RESERVE_PART 10 /* 1/10 of the map kept for Revoke */
 
 /*
  * A page stops after reading this many records even when fewer match,
@@ -1054,6 +1057,28 @@ add_token(store_txn *t, change *c)
 }
 
 /* The writer's step of an Issue: every check, then the new token. */
+/*
+ * Issue stops while a tenth of the map is still free, so that a Revoke,
+ * which rewrites a token in place, still fits when tokens must be taken
+ * away.  The store's size counts the pages written up to now; pages
+ * freed since are reused first, so the reserve only ever grows.
+ */
+static enrt_status
+check_room(rules *r, err *e)
+{
+	uint64_t used, size;
+
+	if (store_usage(r->store, &used, &size) != ENRT_OK ||
+	    used < size - size / REVOKE_RESERVE_PART) {
+		return ENRT_OK;
+	}
+	return err_set(e, ENRT_RESOURCE_EXHAUSTED,
+	    "the store is nearly full (map-size %" PRIu64 " MiB): Issue is "
+	    "refused while a tenth is left, so that revocations still fit; "
+	    "nothing was written; restart enrtd with a larger map-size",
+	    size >> 20);
+}
+
 static enrt_status
 apply_issue(change *c, store_txn *t)
 {
@@ -1062,7 +1087,8 @@ apply_issue(change *c, store_txn *t)
 	const actor *a = c->actor;
 	err *e = c->e;
 
-	if (check_issue_fields(a, req, &is->plan, e) != ENRT_OK ||
+	if (check_room(c->rules, e) != ENRT_OK ||
+	    check_issue_fields(a, req, &is->plan, e) != ENRT_OK ||
 	    rules_load_app(t, req->app_id, &is->app, e) != ENRT_OK ||
 	    check_policy(is->app, req, &is->plan, e) != ENRT_OK ||
 	    check_lifetime(is->app, req, a->now, e) != ENRT_OK ||
