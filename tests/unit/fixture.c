@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <lmdb.h>
 
 #include "fixture.h"
 #include "reply.h"
@@ -71,4 +72,18 @@ store_fixture_close(store_fixture *f)
 	store_free(f->admin);
 	store_close(f->store);
 	fixture_dir_remove(f->dir);
+}
+
+size_t
+fixture_last_txnid(const char *dir)
+{
+	MDB_env *env;
+	MDB_envinfo info;
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(
+	    mdb_env_open(env, dir, MDB_RDONLY | MDB_NOLOCK, 0600), 0);
+	assert_int_equal(mdb_env_info(env, &info), 0);
+	mdb_env_close(env);
+	return info.me_last_txnid;
 }

@@ -7,6 +7,7 @@
 #define ENRT_TESTS_FIXTURE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -53,6 +54,13 @@ void store_fixture_open(store_fixture *f, const char *name,
 
 /* Whether Introspect, asked by the admin at now, finds value active. */
 bool store_fixture_active(store_fixture *f, const char *value, int64_t now);
+
+/*
+ * How many write transactions the environment in dir has committed, read
+ * through an environment of its own, so that the store under test is
+ * not asked about itself.
+ */
+size_t fixture_last_txnid(const char *dir);
 
 /* Frees the admin, closes the store and removes its directory. */
 void store_fixture_close(store_fixture *f);

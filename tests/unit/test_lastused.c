@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "lastused.h"
 
 #define NEVER_MS   (3600 * 1000) /* an interval no test outlives */
@@ -145,21 +146,6 @@ stored(fixture *f, const char *id)
 	return when;
 }
 
-/* How many write transactions the environment has committed. */
-static size_t
-last_txnid(const char *dir)
-{
-	MDB_env *env;
-	MDB_envinfo info;
-
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(
-	    mdb_env_open(env, dir, MDB_RDONLY | MDB_NOLOCK, 0600), 0);
-	assert_int_equal(mdb_env_info(env, &info), 0);
-	mdb_env_close(env);
-	return info.me_last_txnid;
-}
-
 static void
 flush_writes_every_use_in_one_transaction(void **state)
 {
@@ -173,10 +159,10 @@ flush_writes_every_use_in_one_transaction(void **state)
 		id_of(id, sizeof(id), i);
 		lastused_touch(f->lu, id, 1000 + i);
 	}
-	before = last_txnid(f->dir);
+	before = fixture_last_txnid(f->dir);
 
 	assert_int_equal(lastused_flush(f->lu), ENRT_OK);
-	assert_int_equal(last_txnid(f->dir), before + 1);
+	assert_int_equal(fixture_last_txnid(f->dir), before + 1);
 	for (i = 0; i < 300; i++) {
 		id_of(id, sizeof(id), i);
 		assert_int_equal(stored(f, id), 1000 + i);
@@ -187,11 +173,11 @@ static void
 flush_with_nothing_pending_writes_nothing(void **state)
 {
 	fixture *f = *state;
-	size_t before = last_txnid(f->dir);
+	size_t before = fixture_last_txnid(f->dir);
 
 	start(f, NEVER_MS);
 	assert_int_equal(lastused_flush(f->lu), ENRT_OK);
-	assert_int_equal(last_txnid(f->dir), before);
+	assert_int_equal(fixture_last_txnid(f->dir), before);
 }
 
 static void

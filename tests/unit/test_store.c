@@ -23,7 +23,8 @@
 
 #include "store.h"
 
-#define MAX_SEEN 64
+#define MAX_SEEN     64
+#define COPY_DIR_LEN 128
 
 typedef struct fixture {
 	char dir[64];
@@ -2212,20 +2213,31 @@ token_walk_visits_every_token_once_across_pages(void **state)
 	}
 }
 
+/* A new directory beside the store, and its data file open to write. */
+static int
+copy_target(fixture *f, char dir[COPY_DIR_LEN])
+{
+	char file[COPY_DIR_LEN + 16];
+	int fd;
+
+	snprintf(dir, COPY_DIR_LEN, "%s/copy", f->dir);
+	snprintf(file, sizeof(file), "%s/%s", dir, STORE_DATA_FILE);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	return fd;
+}
+
 static void
 store_copy_is_a_store_with_the_same_records(void **state)
 {
 	fixture *f = *state;
-	char dir[128], file[160];
+	char dir[COPY_DIR_LEN];
 	store *copy;
 	int fd;
 
 	assert_int_equal(add_token(f->s, 1, "t1", "a1", "alice", 10), ENRT_OK);
-	snprintf(dir, sizeof(dir), "%s/copy", f->dir);
-	snprintf(file, sizeof(file), "%s/data.mdb", dir);
-	assert_int_equal(mkdir(dir, 0700), 0);
-	fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	assert_true(fd >= 0);
+	fd = copy_target(f, dir);
 	assert_int_equal(store_copy(f->s, fd), ENRT_OK);
 	assert_int_equal(close(fd), 0);
 
@@ -2241,16 +2253,12 @@ static void
 store_copy_dir_copies_a_store_another_handle_has_open(void **state)
 {
 	fixture *f = *state;
-	char dir[128], file[160];
+	char dir[COPY_DIR_LEN];
 	store *copy;
 	int fd;
 
 	assert_int_equal(add_token(f->s, 1, "t1", "a1", "alice", 10), ENRT_OK);
-	snprintf(dir, sizeof(dir), "%s/copy", f->dir);
-	snprintf(file, sizeof(file), "%s/data.mdb", dir);
-	assert_int_equal(mkdir(dir, 0700), 0);
-	fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	assert_true(fd >= 0);
+	fd = copy_target(f, dir);
 	assert_int_equal(store_copy_dir(f->dir, fd), ENRT_OK);
 	assert_int_equal(close(fd), 0);
 

@@ -33,6 +33,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "writer.h"
 
 #define JOBS_MAX 32
@@ -123,21 +124,6 @@ teardown(void **state)
 	pthread_mutex_destroy(&f->mtx);
 	free(f);
 	return 0;
-}
-
-/* How many write transactions the environment has committed. */
-static size_t
-last_txnid(const char *dir)
-{
-	MDB_env *env;
-	MDB_envinfo info;
-
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(
-	    mdb_env_open(env, dir, MDB_RDONLY | MDB_NOLOCK, 0600), 0);
-	assert_int_equal(mdb_env_info(env, &info), 0);
-	mdb_env_close(env);
-	return info.me_last_txnid;
 }
 
 static void
@@ -290,7 +276,7 @@ refused_job_leaves_the_rest_of_its_batch_committed(void **state)
 
 	start(f, 256);
 	close_gate(f);
-	before = last_txnid(f->dir);
+	before = fixture_last_txnid(f->dir);
 	submit(f, job(f, 0, "alpha"));
 	submit(f, job(f, 1, "alpha")); /* the name is taken by then */
 	f->jobs[2].refuse_after_write = true;
@@ -308,7 +294,7 @@ refused_job_leaves_the_rest_of_its_batch_committed(void **state)
 	assert_false(app_exists(f, "app-1"));
 	assert_false(app_exists(f, "app-2"));
 	assert_true(app_exists(f, "app-3"));
-	assert_int_equal(last_txnid(f->dir), before + 1);
+	assert_int_equal(fixture_last_txnid(f->dir), before + 1);
 }
 
 static void
@@ -370,14 +356,14 @@ batch_of_one_commits_every_job_alone(void **state)
 
 	start(f, 1);
 	close_gate(f);
-	before = last_txnid(f->dir);
+	before = fixture_last_txnid(f->dir);
 	submit(f, job(f, 0, "a"));
 	submit(f, job(f, 1, "b"));
 	submit(f, job(f, 2, "c"));
 	open_gate(f);
 	wait_told(f, 3);
 
-	assert_int_equal(last_txnid(f->dir), before + 3);
+	assert_int_equal(fixture_last_txnid(f->dir), before + 3);
 	assert_true(app_exists(f, "app-2"));
 }
 
@@ -389,7 +375,7 @@ refusal_is_recorded_in_the_same_commit(void **state)
 
 	start(f, 256);
 	close_gate(f);
-	before = last_txnid(f->dir);
+	before = fixture_last_txnid(f->dir);
 	f->jobs[0].refuse_after_write = true;
 	f->jobs[0].record_refusal = true;
 	submit(f, job(f, 0, "x"));
@@ -401,7 +387,7 @@ refusal_is_recorded_in_the_same_commit(void **state)
 	assert_false(app_exists(f, "app-0"));
 	assert_true(app_exists(f, "refused-app-0"));
 	assert_true(app_exists(f, "app-1"));
-	assert_int_equal(last_txnid(f->dir), before + 1);
+	assert_int_equal(fixture_last_txnid(f->dir), before + 1);
 }
 
 static void *
@@ -461,11 +447,11 @@ static void
 apply_alone_commits_without_a_thread(void **state)
 {
 	fixture *f = *state;
-	size_t before = last_txnid(f->dir);
+	size_t before = fixture_last_txnid(f->dir);
 
 	assert_int_equal(
 	    writer_apply_alone(f->s, &job(f, 0, "solo")->job), ENRT_OK);
-	assert_int_equal(last_txnid(f->dir), before + 1);
+	assert_int_equal(fixture_last_txnid(f->dir), before + 1);
 	assert_true(app_exists(f, "app-0"));
 
 	f->jobs[1].refuse_after_write = true;
