@@ -441,6 +441,34 @@ check_rejects_bad_checksum(void **state)
 	}
 }
 
+/*
+ * Six base62 digits reach past 2^32: the check digits that spell the
+ * checksum plus 2^32 (or plus any multiple of it) name the same 32 low
+ * bits, and are still not the checksum.
+ */
+static void
+check_rejects_checksum_plus_2_to_the_32(void **state)
+{
+	char text[ENRT_TOKEN_LEN + 1];
+	const char *body = TOKEN_0_TO_31 + FORMAT_PREFIX_LEN;
+	uint64_t crc = format_crc32(body, FORMAT_BODY_LEN);
+	const uint64_t six_digits = 62ull * 62 * 62 * 62 * 62 * 62;
+	uint8_t be[8];
+
+	for (uint64_t k = 1; crc + (k << 32) < six_digits; k++) {
+		uint64_t v = crc + (k << 32);
+
+		for (int i = 7; i >= 0; i--, v >>= 8) {
+			be[i] = (uint8_t)v;
+		}
+		memcpy(text, TOKEN_0_TO_31, sizeof(text));
+		assert_true(
+		    format_base62(text + FORMAT_PREFIX_LEN + FORMAT_BODY_LEN,
+		        FORMAT_CHECK_LEN, be, sizeof(be)));
+		assert_false(check(text));
+	}
+}
+
 static void
 check_rejects_changed_body_with_old_checksum(void **state)
 {
@@ -770,6 +798,7 @@ main(void)
 	    cmocka_unit_test(
 	        check_decides_the_range_at_the_first_digit_that_differs),
 	    cmocka_unit_test(check_rejects_bad_checksum),
+	    cmocka_unit_test(check_rejects_checksum_plus_2_to_the_32),
 	    cmocka_unit_test(check_rejects_changed_body_with_old_checksum),
 	    cmocka_unit_test(check_rejects_case_folded_token),
 	    cmocka_unit_test(random_id_is_prefix_and_22_digits),
