@@ -33,6 +33,7 @@
 #include "http.h"
 #include "lastused.h"
 #include "log.h"
+#include "memo.h"
 #include "purge.h"
 #include "rpc.h"
 #include "rules.h"
@@ -58,6 +59,7 @@ typedef struct server {
 	lastused *lastused;
 	purge *purge;
 	writer *writer;
+	memo *credentials;
 	rules rules;
 	transport *transport;
 	http *http;
@@ -264,6 +266,18 @@ start_lastused(server *srv)
 }
 
 static bool
+start_memo(server *srv)
+{
+	enrt_status st;
+
+	if ((st = memo_new(&srv->credentials)) != ENRT_OK) {
+		return failed_status("credential_memo", st);
+	}
+	srv->rules.credentials = srv->credentials;
+	return true;
+}
+
+static bool
 start_purge(server *srv)
 {
 	purge_options po = {
@@ -413,8 +427,8 @@ start_server(server *srv)
 {
 	return init_process(srv) && choose_urls(srv) && check_transport(srv) &&
 	       check_http(srv) && open_data(srv) && start_lastused(srv) &&
-	       start_writer(srv) && bootstrap(srv) && start_purge(srv) &&
-	       start_transport(srv) && start_http(srv);
+	       start_memo(srv) && start_writer(srv) && bootstrap(srv) &&
+	       start_purge(srv) && start_transport(srv) && start_http(srv);
 }
 
 /* SIGHUP has no meaning yet; it is noted and otherwise ignored. */
@@ -451,6 +465,7 @@ stop_server(server *srv)
 	closed = transport_stop(srv->transport);
 	purge_stop(srv->purge);
 	lastused_stop(srv->lastused);
+	memo_free(srv->credentials);
 	store_close(srv->store);
 	datadir_unlock(srv->lock);
 	sodium_memzero(srv->key, sizeof(srv->key));

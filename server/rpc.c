@@ -368,13 +368,26 @@ audit_target(const Enrt__V1__Request *req)
 	return validate_user_id("id", id, &ignored) == ENRT_OK ? id : NULL;
 }
 
-/* What the access line says of a request. */
+/*
+ * What the access line says of a request.  Its token id is looked for
+ * only when the line is written: at the debug level.
+ */
 typedef struct access_line {
 	const char *op;
 	unsigned op_index; /* 0: none, as the metrics count it */
 	char caller[FORMAT_ID_MAX];
 	char token_id[FORMAT_ID_MAX];
 } access_line;
+
+/* Copies an id into a line's field, cut short if it is longer. */
+static void
+copy_id(char to[FORMAT_ID_MAX], const char *id)
+{
+	size_t len = strnlen(id, FORMAT_ID_MAX - 1);
+
+	memcpy(to, id, len);
+	to[len] = '\0';
+}
 
 /*
  * One request from its bytes to its reply: what serving it holds until
@@ -421,7 +434,7 @@ note_token(const Enrt__V1__Request *req, const Enrt__V1__Reply *reply,
 		id = req->revoke->token_id;
 	}
 	if (id != NULL && id[0] != '\0' && !looks_secret(id)) {
-		snprintf(line->token_id, sizeof(line->token_id), "%s", id);
+		copy_id(line->token_id, id);
 	}
 }
 
@@ -541,7 +554,9 @@ finish(call *c)
 	uint64_t micros;
 
 	if (c->req != NULL) {
-		note_token(c->req, c->reply, &c->line);
+		if (log_enabled(LOG_DEBUG)) {
+			note_token(c->req, c->reply, &c->line);
+		}
 		wipe_request(c->req);
 		reply_free(c->req);
 	}
@@ -609,7 +624,7 @@ authenticate(call *c)
 	        c->rules, c->req->credential, &c->caller, &c->e) != ENRT_OK) {
 		return c->e.code;
 	}
-	snprintf(c->line.caller, sizeof(c->line.caller), "%s", c->caller->id);
+	copy_id(c->line.caller, c->caller->id);
 	c->actor.caller = c->caller;
 	c->actor.person = NULL;
 	c->actor.now = now_seconds();

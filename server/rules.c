@@ -93,6 +93,7 @@ rules_init(rules *r, store *s, lastused *lu, const uint8_t key[RULES_KEY_LEN])
 	r->store = s;
 	r->lastused = lu;
 	r->writer = NULL;
+	r->credentials = NULL;
 	memcpy(r->key, key, RULES_KEY_LEN);
 	r->data_dir = NULL;
 	r->backup_dir = NULL;
@@ -407,23 +408,50 @@ rules_scan_failed(enrt_status rc, err *e)
 /* ------------------------------------------------------------------ */
 /* Callers                                                             */
 
+/*
+ * The digest of a credential: remembered, or else computed once the
+ * credential's form is checked.  *fresh tells which.
+ */
+static enrt_status
+credential_digest(rules *r, const char *credential, size_t len,
+    uint8_t digest[STORE_DIGEST_LEN], bool *fresh, err *e)
+{
+	*fresh = r->credentials == NULL ||
+	         !memo_find(r->credentials, credential, len, digest);
+	if (!*fresh) {
+		return ENRT_OK;
+	}
+	if (!enrt_credential_check(credential, len)) {
+		return err_set(e, ENRT_UNAUTHENTICATED,
+		    "credential: not a well-formed enrc_ credential");
+	}
+	rules_digest(r, credential, len, digest);
+	return ENRT_OK;
+}
+
+/*
+ * Only a credential of a caller that exists is remembered, so that
+ * made-up ones cannot push real ones out of the memo.
+ */
 enrt_status
 rules_authenticate(
     rules *r, const char *credential, store_caller **caller, err *e)
 {
 	uint8_t digest[STORE_DIGEST_LEN];
 	store_txn *t;
+	size_t len;
+	bool fresh;
 	enrt_status rc;
 
 	*caller = NULL;
 	if (!present(credential)) {
 		return err_set(e, ENRT_UNAUTHENTICATED, "credential: missing");
 	}
-	if (!enrt_credential_check(credential, strlen(credential))) {
-		return err_set(e, ENRT_UNAUTHENTICATED,
-		    "credential: not a well-formed enrc_ credential");
+	len = strlen(credential);
+	if (credential_digest(r, credential, len, digest, &fresh, e) !=
+	    ENRT_OK) {
+		return e->code;
 	}
-	rules_digest(r, credential, strlen(credential), digest);
 
 	rc = store_begin_read(r->store, &t);
 	if (rc != ENRT_OK) {
@@ -438,6 +466,9 @@ rules_authenticate(
 		*caller = NULL;
 		return err_set(
 		    e, ENRT_UNAUTHENTICATED, "credential: unknown or revoked");
+	}
+	if (rc == ENRT_OK && fresh && r->credentials != NULL) {
+		memo_keep(r->credentials, credential, len, digest);
 	}
 	return rc == ENRT_OK ? rc : rules_store_failed(rc, e);
 }

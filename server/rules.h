@@ -20,6 +20,7 @@
 #include "enrt.pb-c.h"
 #include "error.h"
 #include "lastused.h"
+#include "memo.h"
 #include "store.h"
 #include "writer.h"
 
@@ -29,7 +30,8 @@
 typedef struct rules {
 	store *store;
 	lastused *lastused;
-	writer *writer; /* NULL: each Issue or Revoke commits alone */
+	writer *writer;    /* NULL: each Issue or Revoke commits alone */
+	memo *credentials; /* NULL: each credential is digested anew */
 	uint8_t key[RULES_KEY_LEN];
 	const char *data_dir;   /* for Backup; NULL: Backup is refused */
 	const char *backup_dir; /* where Backup writes; NULL: refused */

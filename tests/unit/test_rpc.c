@@ -2,7 +2,7 @@
  * Dispatch: the envelope, authentication and roles, driven with packed
  * bytes through rpc_handle against a real store in a temporary directory,
  * and Issue and Revoke through rpc_serve and a writer as enrtd serves
- * them.
+ * them.  The rules remember credentials, as enrtd's do.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -20,6 +20,7 @@
 #include "fixture.h"
 #include "format.h"
 #include "log.h"
+#include "memo.h"
 #include "reply.h"
 #include "rpc.h"
 #include "writer.h"
@@ -63,6 +64,7 @@ setup(void **state)
 	fixture_dir_make(f->dir, "rpc");
 	assert_int_equal(store_open(&f->store, f->dir, NULL), ENRT_OK);
 	rules_init(&f->rules, f->store, NULL, key);
+	assert_int_equal(memo_new(&f->rules.credentials), ENRT_OK);
 	assert_int_equal(rules_bootstrap(&f->rules, 1, f->admin, &e), ENRT_OK);
 	add_caller(f, ENRT__V1__ROLE__INTROSPECT, f->introspector,
 	    "cal_0000000000000000000001");
@@ -78,6 +80,7 @@ teardown(void **state)
 	fixture *f = *state;
 
 	writer_stop(f->rules.writer);
+	memo_free(f->rules.credentials);
 	store_close(f->store);
 	fixture_dir_remove(f->dir);
 	free(f);
@@ -197,6 +200,56 @@ credentials_are_checked_on_every_request(void **state)
 	req.credential = other;
 	expect_status(send_request(f, &req), ENRT__V1__STATUS__UNAUTHENTICATED,
 	    "unknown");
+	req.credential = f->introspector;
+	expect_status(send_request(f, &req), ENRT__V1__STATUS__OK, NULL);
+}
+
+/* A credential remembered from earlier requests still meets the store. */
+static void
+a_remembered_credential_stops_when_its_caller_is_revoked(void **state)
+{
+	fixture *f = *state;
+	Enrt__V1__Request req;
+	Enrt__V1__IntrospectRequest op;
+	Enrt__V1__Request revoke = ENRT__V1__REQUEST__INIT;
+	Enrt__V1__RevokeCallerRequest target =
+	    ENRT__V1__REVOKE_CALLER_REQUEST__INIT;
+
+	introspect_request(&req, &op, f->introspector, "enrt_x");
+	expect_status(send_request(f, &req), ENRT__V1__STATUS__OK, NULL);
+	expect_status(send_request(f, &req), ENRT__V1__STATUS__OK, NULL);
+
+	revoke.has_version = true;
+	revoke.version = ENRT__V1__WIRE_VERSION__WIRE_VERSION_1;
+	revoke.credential = f->admin;
+	revoke.op_case = ENRT__V1__REQUEST__OP_REVOKE_CALLER;
+	revoke.revoke_caller = &target;
+	target.id = "cal_0000000000000000000001";
+	expect_status(send_request(f, &revoke), ENRT__V1__STATUS__OK, NULL);
+
+	expect_status(send_request(f, &req), ENRT__V1__STATUS__UNAUTHENTICATED,
+	    "revoked");
+}
+
+/* One character off a remembered credential is another credential. */
+static void
+a_near_copy_of_a_remembered_credential_is_refused(void **state)
+{
+	fixture *f = *state;
+	Enrt__V1__Request req;
+	Enrt__V1__IntrospectRequest op;
+	char near[FORMAT_SECRET_LEN + 1];
+
+	introspect_request(&req, &op, f->introspector, "enrt_x");
+	expect_status(send_request(f, &req), ENRT__V1__STATUS__OK, NULL);
+
+	for (size_t i = 0; i < FORMAT_SECRET_LEN; i++) {
+		memcpy(near, f->introspector, sizeof(near));
+		near[i] = near[i] == 'A' ? 'B' : 'A';
+		req.credential = near;
+		expect_status(send_request(f, &req),
+		    ENRT__V1__STATUS__UNAUTHENTICATED, "credential");
+	}
 	req.credential = f->introspector;
 	expect_status(send_request(f, &req), ENRT__V1__STATUS__OK, NULL);
 }
@@ -476,6 +529,8 @@ main(void)
 	    T(another_wire_version_is_refused),
 	    T(a_request_without_an_operation_is_refused),
 	    T(credentials_are_checked_on_every_request),
+	    T(a_remembered_credential_stops_when_its_caller_is_revoked),
+	    T(a_near_copy_of_a_remembered_credential_is_refused),
 	    T(a_credential_with_a_nul_and_more_is_refused),
 	    T(roles_limit_the_operations),
 	    T(only_portal_callers_act_for_a_person),
