@@ -1618,6 +1618,12 @@ store_app_get(store_txn *t, const char *id, store_app **out)
 	return status;
 }
 
+size_t
+store_lent_kept(const store_txn *t)
+{
+	return t->lent.n_kept;
+}
+
 enrt_status
 store_app_lend(store_txn *t, const char *id, const store_app **out)
 {

@@ -220,6 +220,12 @@ enrt_status store_app_lend(
 enrt_status store_user_lend(
     store_txn *t, const char *id, const store_user **out);
 
+/*
+ * How many decoded records read transaction t keeps for its later
+ * renewals: at most 8, however many ids were asked for.  For tests.
+ */
+size_t store_lent_kept(const store_txn *t);
+
 /* ------------------------------------------------------------------ */
 /* Users, callers, last-used times                                     */
 
