@@ -281,20 +281,24 @@ found_or_null(enrt_status rc)
 	return rc == ENRT_NOT_FOUND ? ENRT_OK : rc;
 }
 
-/* Loads what a token's standing depends on: its app and its owner. */
+/*
+ * Loads what a token's standing depends on: its app and its owner, lent
+ * by the read transaction t.  Many tokens share an app and an owner, and
+ * a lent record is decoded once per snapshot, not once per token.
+ */
 static enrt_status
-load_context(
-    store_txn *t, const store_token *tok, store_app **app, store_user **owner)
+load_context(store_txn *t, const store_token *tok, const store_app **app,
+    const store_user **owner)
 {
 	enrt_status rc;
 
 	*app = NULL;
 	*owner = NULL;
-	rc = found_or_null(store_app_get(t, tok->app_id, app));
+	rc = found_or_null(store_app_lend(t, tok->app_id, app));
 	if (rc != ENRT_OK || !present(tok->owner)) {
 		return rc;
 	}
-	return found_or_null(store_user_get(t, tok->owner, owner));
+	return found_or_null(store_user_lend(t, tok->owner, owner));
 }
 
 /* ------------------------------------------------------------------ */
@@ -1230,10 +1234,10 @@ inactive(void)
 /* Looks the token up in t and judges it; *tok stays NULL if unknown. */
 static enrt_status
 judge(rules *r, store_txn *t, const actor *a, const char *value,
-    store_token **tok, store_app **app, standing *s)
+    store_token **tok, const store_app **app, standing *s)
 {
 	uint8_t digest[STORE_DIGEST_LEN];
-	store_user *owner = NULL;
+	const store_user *owner = NULL;
 	enrt_status rc;
 
 	rules_digest(r, value, strlen(value), digest);
@@ -1246,7 +1250,6 @@ judge(rules *r, store_txn *t, const actor *a, const char *value,
 		rc = load_context(t, *tok, app, &owner);
 		*s = token_standing(*tok, *app, owner, a->now);
 	}
-	store_free(owner);
 
 	if (rc == ENRT_OK && *s == STANDING_ACTIVE &&
 	    !actor_sees_app(a, (*tok)->app_id)) {
@@ -1264,7 +1267,7 @@ answer(rules *r, store_txn *t, const actor *a, const char *value,
     Enrt__V1__IntrospectReply **out)
 {
 	store_token *tok = NULL;
-	store_app *app = NULL;
+	const store_app *app = NULL;
 	standing s = STANDING_MALFORMED;
 	enrt_status rc = ENRT_OK;
 
@@ -1285,7 +1288,6 @@ answer(rules *r, store_txn *t, const actor *a, const char *value,
 		    tok == NULL ? "-" : tok->id, standing_names[s]);
 	}
 	store_free(tok);
-	store_free(app);
 	return rc;
 }
 

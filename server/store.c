@@ -55,6 +55,7 @@
 #define EVENT_KEY_LEN    (2 * ORDER_LEN)
 #define EVENT_CURSOR_LEN (2 * ORDER_HEX + 1)
 #define READ_POOL_MAX    32 /* well below LMDB's 126 reader slots */
+#define LEND_MAX         8  /* records a read transaction keeps decoded */
 
 enum db {
 	DB_META,
@@ -111,11 +112,49 @@ struct store {
 	read_pool reads;
 };
 
+/* A record decoded from a read snapshot and kept to be lent again. */
+typedef struct lent {
+	enum db d;
+	size_t key_len;
+	char key[STORE_KEY_MAX];
+	ProtobufCMessage *m;
+	uint64_t use; /* the use of its transaction that lent it last */
+} lent;
+
+/* A record lent while every kept one was lent in the same use. */
+typedef struct spill spill;
+
+struct spill {
+	spill *next;
+	ProtobufCMessage *m;
+};
+
+/*
+ * The records a read transaction lent, kept decoded for its later uses.
+ * One LMDB transaction id names one committed state, so while the
+ * snapshot's id equals the tag, a kept record is exactly what decoding
+ * it again would give; a renewal onto another id drops them all.  The
+ * cache is bounded, so that made-up ids cannot grow it: a miss replaces
+ * a record not lent in the current use, and when every one was, the new
+ * record spills to a list freed when the use ends, because a record
+ * stays valid until then.  No lock: a transaction is used by one thread
+ * at a time, and an idle one in the pool by none.
+ */
+typedef struct lend_cache {
+	uint64_t snapshot; /* the mdb_txn_id the records were decoded at */
+	uint64_t use;      /* counts the transaction's uses, from 0 */
+	lent kept[LEND_MAX];
+	size_t n_kept;
+	size_t next; /* where the search for a record to replace starts */
+	spill *spilled;
+} lend_cache;
+
 struct store_txn {
 	MDB_txn *txn;
 	store *s;
 	bool read_only;
 	err e; /* the sticky error: the first failure, ENRT_OK while none */
+	lend_cache lent; /* read transactions only */
 };
 
 /* A key of owner_tokens or app_tokens, or the start of a scan. */
@@ -891,6 +930,139 @@ store_usage(store *s, uint64_t *used, uint64_t *map_size)
 }
 
 /* ------------------------------------------------------------------ */
+/* Records lent from a read snapshot                                   */
+
+static void
+free_spilled(lend_cache *c)
+{
+	while (c->spilled != NULL) {
+		spill *sp = c->spilled;
+
+		c->spilled = sp->next;
+		protobuf_c_message_free_unpacked(sp->m, NULL);
+		free(sp);
+	}
+}
+
+static void
+drop_kept(lend_cache *c)
+{
+	for (size_t i = 0; i < c->n_kept; i++) {
+		protobuf_c_message_free_unpacked(c->kept[i].m, NULL);
+	}
+	c->n_kept = 0;
+	c->next = 0;
+}
+
+/* Keeps what was decoded only while t still reads the same snapshot. */
+static void
+lend_sync(store_txn *t)
+{
+	uint64_t id = mdb_txn_id(t->txn);
+
+	if (t->lent.snapshot != id) {
+		drop_kept(&t->lent);
+		t->lent.snapshot = id;
+	}
+}
+
+static lent *
+lent_find(lend_cache *c, enum db d, const char *key, size_t len)
+{
+	for (size_t i = 0; i < c->n_kept; i++) {
+		lent *l = &c->kept[i];
+
+		if (l->d == d && l->key_len == len &&
+		    memcmp(l->key, key, len) == 0) {
+			return l;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * A slot for a new record: an empty one, else the next, in turn, that
+ * was not lent in this use (its record is freed).  NULL when all were.
+ */
+static lent *
+lent_slot(lend_cache *c)
+{
+	if (c->n_kept < LEND_MAX) {
+		return &c->kept[c->n_kept++];
+	}
+	for (size_t i = 0; i < LEND_MAX; i++) {
+		lent *l = &c->kept[(c->next + i) % LEND_MAX];
+
+		if (l->use != c->use) {
+			c->next = (c->next + i + 1) % LEND_MAX;
+			protobuf_c_message_free_unpacked(l->m, NULL);
+			return l;
+		}
+	}
+	return NULL;
+}
+
+/* Takes m, decoded from key in d; false when out of memory. */
+static bool
+keep(
+    lend_cache *c, enum db d, const char *key, size_t len, ProtobufCMessage *m)
+{
+	lent *l = lent_slot(c);
+	spill *sp;
+
+	if (l != NULL) {
+		l->d = d;
+		l->key_len = len;
+		memcpy(l->key, key, len);
+		l->m = m;
+		l->use = c->use;
+		return true;
+	}
+	if ((sp = malloc(sizeof(*sp))) == NULL) {
+		return false;
+	}
+	sp->m = m;
+	sp->next = c->spilled;
+	c->spilled = sp;
+	return true;
+}
+
+/*
+ * Lends the record under id in d: a kept one, or one decoded now and
+ * kept.  The caller has checked that id is a key of d.
+ */
+static enrt_status
+lend(store_txn *t, enum db d, const char *id,
+    const ProtobufCMessageDescriptor *desc, const ProtobufCMessage **out)
+{
+	size_t len = strlen(id);
+	MDB_val key = bytes_val(id, len);
+	ProtobufCMessage *m;
+	lent *l;
+	enrt_status status;
+
+	assert(t->read_only);
+	if (!ok(t)) {
+		return t->e.code;
+	}
+	lend_sync(t);
+	if ((l = lent_find(&t->lent, d, id, len)) != NULL) {
+		l->use = t->lent.use;
+		*out = l->m;
+		return ENRT_OK;
+	}
+
+	status = get_record(t, d, &key, desc, &m);
+	if (status == ENRT_OK && !keep(&t->lent, d, id, len, m)) {
+		protobuf_c_message_free_unpacked(m, NULL);
+		return fail(
+		    t, ENRT_RESOURCE_EXHAUSTED, "store: out of memory");
+	}
+	*out = m;
+	return status;
+}
+
+/* ------------------------------------------------------------------ */
 /* Transactions                                                        */
 
 static enrt_status
@@ -929,13 +1101,28 @@ take_idle_read(store *s)
 	return t;
 }
 
-/* Keeps an ended read transaction for reuse, or frees it. */
+/* Frees a read transaction that the pool does not keep. */
+static void
+free_read(store_txn *t)
+{
+	free_spilled(&t->lent);
+	drop_kept(&t->lent);
+	mdb_txn_abort(t->txn);
+	free(t);
+}
+
+/*
+ * Keeps an ended read transaction for reuse, or frees it.  What it lent
+ * in this use is no longer lent; what it keeps waits for a renewal that
+ * tells whether it is still of the snapshot.
+ */
 static void
 end_read(store_txn *t)
 {
 	read_pool *pool = &t->s->reads;
 	bool kept = false;
 
+	free_spilled(&t->lent);
 	mdb_txn_reset(t->txn);
 	pthread_mutex_lock(&pool->mtx);
 	if (pool->n_idle < READ_POOL_MAX) {
@@ -945,8 +1132,7 @@ end_read(store_txn *t)
 	pthread_mutex_unlock(&pool->mtx);
 
 	if (!kept) {
-		mdb_txn_abort(t->txn);
-		free(t);
+		free_read(t);
 	}
 }
 
@@ -955,10 +1141,7 @@ static void
 drain_reads(store *s)
 {
 	while (s->reads.n_idle > 0) {
-		store_txn *t = s->reads.idle[--s->reads.n_idle];
-
-		mdb_txn_abort(t->txn);
-		free(t);
+		free_read(s->reads.idle[--s->reads.n_idle]);
 	}
 }
 
@@ -975,12 +1158,13 @@ store_begin_read(store *s, store_txn **out)
 	if (t != NULL && mdb_txn_renew(t->txn) == MDB_SUCCESS) {
 		t->e.code = ENRT_OK;
 		t->e.message[0] = '\0';
+		t->lent.use++;
+		lend_sync(t);
 		*out = t;
 		return ENRT_OK;
 	}
 	if (t != NULL) {
-		mdb_txn_abort(t->txn);
-		free(t);
+		free_read(t);
 	}
 	return begin(s, NULL, MDB_RDONLY, out);
 }
@@ -1434,6 +1618,25 @@ store_app_get(store_txn *t, const char *id, store_app **out)
 	return status;
 }
 
+size_t
+store_lent_kept(const store_txn *t)
+{
+	return t->lent.n_kept;
+}
+
+enrt_status
+store_app_lend(store_txn *t, const char *id, const store_app **out)
+{
+	const ProtobufCMessage *m = NULL;
+	enrt_status status = absent(t);
+
+	if (printable_id(id, STORE_APP_ID_MAX)) {
+		status = lend(t, DB_APPS, id, &enrt__v1__app__descriptor, &m);
+	}
+	*out = (const store_app *)m;
+	return status;
+}
+
 static bool
 app_valid(store_txn *t, const store_app *app)
 {
@@ -1538,6 +1741,20 @@ store_user_get(store_txn *t, const char *id, store_user **out)
 	status = get_record(
 	    t, DB_USERS, &key, &enrt__v1__user_record__descriptor, &m);
 	*out = (store_user *)m;
+	return status;
+}
+
+enrt_status
+store_user_lend(store_txn *t, const char *id, const store_user **out)
+{
+	const ProtobufCMessage *m = NULL;
+	enrt_status status = absent(t);
+
+	if (key_string(id)) {
+		status = lend(
+		    t, DB_USERS, id, &enrt__v1__user_record__descriptor, &m);
+	}
+	*out = (const store_user *)m;
 	return status;
 }
 

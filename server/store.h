@@ -19,7 +19,8 @@
  * ENRT_RESOURCE_EXHAUSTED when the map is full, ENRT_INVALID_ARGUMENT for
  * a cursor this store did not make or a record it cannot key (see the
  * limits below), ENRT_INTERNAL for anything else (and then the cause is
- * logged).  A visitor's record is lent for the call only.
+ * logged).  A visitor's record is lent for the call only; a record of
+ * store_app_lend or store_user_lend, for the transaction.
  */
 #ifndef ENRT_STORE_H
 #define ENRT_STORE_H
@@ -198,6 +199,32 @@ typedef store_visit (*store_app_visitor)(void *arg, const store_app *app);
 /* Visits apps in order of id, from cursor (NULL: the first). */
 enrt_status store_app_scan(store_txn *t, const char *cursor,
     store_app_visitor visit, void *arg, char *next);
+
+/*
+ * Lends the app with this id, or the user, as read transaction t sees
+ * it.  The record belongs to t: it stays valid, and the same, until t
+ * is committed or aborted, and is never passed to store_free nor
+ * changed.  A read transaction keeps what it decodes for its later
+ * renewals while no write has committed since (up to 8 records; a
+ * ninth replaces one not lent since t began), so repeated lookups skip
+ * the decoding.  Only for read transactions: a write transaction's
+ * records change under it, so lending from one is a bug, and asserted.
+ *
+ * Returns ENRT_OK and sets *out; otherwise *out is NULL and the status
+ * is ENRT_NOT_FOUND for an id that names none, ENRT_RESOURCE_EXHAUSTED
+ * when out of memory, ENRT_INTERNAL for a record that does not decode
+ * or a failed read.
+ */
+enrt_status store_app_lend(
+    store_txn *t, const char *id, const store_app **out);
+enrt_status store_user_lend(
+    store_txn *t, const char *id, const store_user **out);
+
+/*
+ * How many decoded records read transaction t keeps for its later
+ * renewals: at most 8, however many ids were asked for.  For tests.
+ */
+size_t store_lent_kept(const store_txn *t);
 
 /* ------------------------------------------------------------------ */
 /* Users, callers, last-used times                                     */

@@ -733,6 +733,128 @@ revoking_a_user_revokes_all_their_pats(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Changes seen at the very next Introspect                            */
+
+/* Rewrites a user's flags in the store, as users_set would. */
+static void
+set_user(fixture *f, const char *id, bool admin, bool enabled)
+{
+	store_user *user = NULL;
+	store_txn *t;
+
+	assert_int_equal(store_begin_write(f->store, &t), ENRT_OK);
+	assert_int_equal(store_user_get(t, id, &user), ENRT_OK);
+	user->has_admin = user->has_enabled = true;
+	user->admin = admin;
+	user->enabled = enabled;
+	store_user_put(t, user);
+	assert_int_equal(store_commit(t), ENRT_OK);
+	store_free(user);
+}
+
+static void
+set_app(fixture *f, const char *id, Enrt__V1__Policy policy, bool enabled)
+{
+	Enrt__V1__UpdateAppRequest up = ENRT__V1__UPDATE_APP_REQUEST__INIT;
+
+	up.id = (char *)id;
+	up.has_policy = up.has_enabled = true;
+	up.policy = policy;
+	up.enabled = enabled;
+	assert_status(update_app(f, &up), ENRT_OK, &f->e);
+}
+
+/*
+ * Every Introspect here follows one that read the same app and owner,
+ * so what the read transactions kept is warm when each change commits.
+ */
+static void
+owner_and_app_changes_count_at_the_next_introspect(void **state)
+{
+	fixture *f = *state;
+	char *app = make_app(
+	    f, "a", ENRT__V1__POLICY__AUTHENTICATED_USERS, 0, NULL, 0);
+	issue_args args = {.app_id = app};
+	char *value = issue_ok(f, &args, NULL);
+	store_txn *t;
+
+	assert_true(is_active(f, value));
+	set_user(f, "alice", false, false);
+	assert_false(is_active(f, value));
+	set_user(f, "alice", false, true);
+	assert_true(is_active(f, value));
+
+	set_app(f, app, ENRT__V1__POLICY__ADMINISTRATORS_ONLY, true);
+	assert_false(is_active(f, value));
+	set_user(f, "alice", true, true);
+	assert_true(is_active(f, value));
+	set_user(f, "alice", false, true);
+	assert_false(is_active(f, value));
+
+	set_app(f, app, ENRT__V1__POLICY__AUTHENTICATED_USERS, true);
+	assert_true(is_active(f, value));
+	set_app(f, app, ENRT__V1__POLICY__AUTHENTICATED_USERS, false);
+	assert_false(is_active(f, value));
+	set_app(f, app, ENRT__V1__POLICY__AUTHENTICATED_USERS, true);
+	assert_true(is_active(f, value));
+	set_app(f, app, ENRT__V1__POLICY__NONE, true);
+	assert_false(is_active(f, value));
+	set_app(f, app, ENRT__V1__POLICY__AUTHENTICATED_USERS, true);
+	assert_true(is_active(f, value));
+
+	assert_int_equal(store_begin_write(f->store, &t), ENRT_OK);
+	store_user_delete(t, "alice");
+	assert_int_equal(store_commit(t), ENRT_OK);
+	assert_false(is_active(f, value));
+	free(value);
+	free(app);
+}
+
+/* How many of n copies of value one IntrospectBatch finds active. */
+static size_t
+batch_active(fixture *f, char *value, size_t n)
+{
+	Enrt__V1__IntrospectBatchRequest req =
+	    ENRT__V1__INTROSPECT_BATCH_REQUEST__INIT;
+	Enrt__V1__IntrospectBatchReply *reply = NULL;
+	char *tokens[4] = {value, value, value, value};
+	size_t active = 0;
+
+	assert_true(n <= 4);
+	req.tokens = tokens;
+	req.n_tokens = n;
+	assert_status(
+	    rules_introspect_batch(&f->rules, &f->actor, &req, &reply, &f->e),
+	    ENRT_OK, &f->e);
+	assert_int_equal(reply->n_answers, n);
+	for (size_t i = 0; i < n; i++) {
+		active += reply->answers[i]->active;
+	}
+	reply_free(reply);
+	return active;
+}
+
+static void
+batch_sees_a_disabled_app_and_owner_at_the_next_call(void **state)
+{
+	fixture *f = *state;
+	char *app = make_app(
+	    f, "a", ENRT__V1__POLICY__AUTHENTICATED_USERS, 0, NULL, 0);
+	issue_args args = {.app_id = app};
+	char *value = issue_ok(f, &args, NULL);
+
+	assert_int_equal(batch_active(f, value, 4), 4);
+	set_app(f, app, ENRT__V1__POLICY__AUTHENTICATED_USERS, false);
+	assert_int_equal(batch_active(f, value, 4), 0);
+	set_app(f, app, ENRT__V1__POLICY__AUTHENTICATED_USERS, true);
+	assert_int_equal(batch_active(f, value, 4), 4);
+	set_user(f, "alice", false, false);
+	assert_int_equal(batch_active(f, value, 4), 0);
+	free(value);
+	free(app);
+}
+
+/* ------------------------------------------------------------------ */
 /* Listing                                                             */
 
 static void
@@ -1073,6 +1195,8 @@ main(void)
 	    T(revoke_by_id_is_final_and_idempotent),
 	    T(revoke_by_value_succeeds_silently_for_unknown_values),
 	    T(revoking_a_user_revokes_all_their_pats),
+	    T(owner_and_app_changes_count_at_the_next_introspect),
+	    T(batch_sees_a_disabled_app_and_owner_at_the_next_call),
 	    T(listing_pages_by_owner_and_hides_inactive_unless_asked),
 	    T(listing_by_app_shows_pats_and_sats_with_expired_state),
 	    T(listing_refuses_a_cursor_it_did_not_give),

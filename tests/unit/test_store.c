@@ -1577,6 +1577,181 @@ last_used_keeps_the_later_time(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Lent records                                                        */
+
+static void
+put_user_admin(store *s, char *id, bool admin)
+{
+	store_user user = ENRT__V1__USER_RECORD__INIT;
+	store_txn *t;
+
+	user.id = id;
+	user.has_admin = 1;
+	user.admin = admin;
+	user.has_enabled = 1;
+	user.enabled = 1;
+	assert_int_equal(store_begin_write(s, &t), ENRT_OK);
+	store_user_put(t, &user);
+	assert_int_equal(store_commit(t), ENRT_OK);
+}
+
+/* Puts apps app0 .. app<n-1>, named name0 ..., in one commit. */
+static void
+put_apps(store *s, int n)
+{
+	char id[16], name[16];
+	store_app app = app_of(id, name);
+	store_txn *t;
+
+	assert_int_equal(store_begin_write(s, &t), ENRT_OK);
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "app%d", i);
+		snprintf(name, sizeof(name), "name%d", i);
+		store_app_put(t, &app);
+	}
+	assert_int_equal(store_commit(t), ENRT_OK);
+}
+
+static void
+lent_app_and_user_equal_the_stored_ones(void **state)
+{
+	fixture *f = *state;
+	const store_app *app;
+	const store_user *user;
+	store_app *copy;
+	store_txn *t;
+
+	assert_int_equal(put_app(f->s, "app1", "Payroll"), ENRT_OK);
+	put_user_admin(f->s, "u1", true);
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	assert_int_equal(store_app_lend(t, "app1", &app), ENRT_OK);
+	assert_int_equal(store_app_get(t, "app1", &copy), ENRT_OK);
+	assert_string_equal(app->id, copy->id);
+	assert_string_equal(app->name, copy->name);
+	assert_int_equal(app->policy, copy->policy);
+	assert_int_equal(app->enabled, copy->enabled);
+	store_free(copy);
+	assert_int_equal(store_user_lend(t, "u1", &user), ENRT_OK);
+	assert_string_equal(user->id, "u1");
+	assert_true(user->admin);
+
+	assert_int_equal(store_app_lend(t, "app2", &app), ENRT_NOT_FOUND);
+	assert_null(app);
+	assert_int_equal(store_app_lend(t, "no spaces", &app), ENRT_NOT_FOUND);
+	assert_int_equal(store_user_lend(t, "", &user), ENRT_NOT_FOUND);
+	assert_null(user);
+	assert_int_equal(store_status(t), ENRT_OK);
+	store_abort(t);
+}
+
+static void
+renewal_of_the_same_snapshot_lends_the_kept_record(void **state)
+{
+	fixture *f = *state;
+	const store_app *first, *again;
+	store_txn *t;
+
+	assert_int_equal(put_app(f->s, "app1", "Payroll"), ENRT_OK);
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	assert_int_equal(store_app_lend(t, "app1", &first), ENRT_OK);
+	store_abort(t);
+
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	assert_int_equal(store_app_lend(t, "app1", &again), ENRT_OK);
+	assert_ptr_equal(again, first);
+	assert_string_equal(again->name, "Payroll");
+	store_abort(t);
+}
+
+static void
+renewal_after_a_commit_lends_the_new_record(void **state)
+{
+	fixture *f = *state;
+	const store_app *app;
+	const store_user *user;
+	store_txn *t;
+
+	assert_int_equal(put_app(f->s, "app1", "Payroll"), ENRT_OK);
+	put_user_admin(f->s, "u1", true);
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	assert_int_equal(store_app_lend(t, "app1", &app), ENRT_OK);
+	assert_int_equal(store_user_lend(t, "u1", &user), ENRT_OK);
+	store_abort(t);
+
+	assert_int_equal(put_app(f->s, "app1", "Billing"), ENRT_OK);
+	put_user_admin(f->s, "u1", false);
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	assert_int_equal(store_app_lend(t, "app1", &app), ENRT_OK);
+	assert_string_equal(app->name, "Billing");
+	assert_int_equal(store_user_lend(t, "u1", &user), ENRT_OK);
+	assert_false(user->admin);
+	store_abort(t);
+
+	assert_int_equal(store_begin_write(f->s, &t), ENRT_OK);
+	store_user_delete(t, "u1");
+	assert_int_equal(store_commit(t), ENRT_OK);
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	assert_int_equal(store_user_lend(t, "u1", &user), ENRT_NOT_FOUND);
+	store_abort(t);
+}
+
+/*
+ * More records lent in one transaction than it keeps: each stays
+ * readable until the transaction ends, also across a commit meanwhile.
+ */
+static void
+lent_records_stay_valid_until_the_transaction_ends(void **state)
+{
+	fixture *f = *state;
+	const store_app *lent[20];
+	char name[16];
+	store_txn *t;
+
+	put_apps(f->s, 20);
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	for (int i = 0; i < 20; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "app%d", i);
+		assert_int_equal(store_app_lend(t, id, &lent[i]), ENRT_OK);
+	}
+	assert_int_equal(put_app(f->s, "app0", "renamed"), ENRT_OK);
+	for (int i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "name%d", i);
+		assert_string_equal(lent[i]->name, name);
+	}
+	store_abort(t);
+}
+
+static void
+many_distinct_ids_do_not_grow_what_a_transaction_keeps(void **state)
+{
+	fixture *f = *state;
+	const store_app *app;
+	store_txn *t;
+	char id[32];
+
+	put_apps(f->s, 40);
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+		snprintf(id, sizeof(id), "app%d", i % 40);
+		assert_int_equal(store_app_lend(t, id, &app), ENRT_OK);
+		snprintf(id, sizeof(id), "made-up-%d", i);
+		assert_int_equal(store_app_lend(t, id, &app), ENRT_NOT_FOUND);
+		assert_true(store_lent_kept(t) <= 8);
+		store_abort(t);
+	}
+
+	assert_int_equal(store_begin_read(f->s, &t), ENRT_OK);
+	for (int i = 0; i < 40; i++) {
+		snprintf(id, sizeof(id), "app%d", i);
+		assert_int_equal(store_app_lend(t, id, &app), ENRT_OK);
+	}
+	assert_int_equal(store_lent_kept(t), 8);
+	store_abort(t);
+}
+
+/* ------------------------------------------------------------------ */
 /* Audit events                                                        */
 
 /* What an event visitor saw, and after how many events it stops. */
@@ -2350,6 +2525,19 @@ main(void)
 	        teardown),
 	    cmocka_unit_test_setup_teardown(
 	        user_scan_refuses_a_cursor_it_did_not_make, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        lent_app_and_user_equal_the_stored_ones, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        renewal_of_the_same_snapshot_lends_the_kept_record, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        renewal_after_a_commit_lends_the_new_record, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        lent_records_stay_valid_until_the_transaction_ends, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        many_distinct_ids_do_not_grow_what_a_transaction_keeps, setup,
+	        teardown),
 	    cmocka_unit_test_setup_teardown(
 	        callers_are_added_found_and_counted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
