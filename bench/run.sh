@@ -35,6 +35,11 @@
 #                   best round (default 2)
 #   BENCH_ARGS      more enrt-bench flags for every run, such as
 #                   "--client threads" or "--connections 4"
+#   BENCH_PIN       1: servers on the last CPU, load generators on the
+#                   others, so that neither takes the other's CPU and no
+#                   server thread wakes another across CPUs; 0: wherever
+#                   the kernel puts them (default 1 when there are two
+#                   CPUs or more)
 #   BENCH_MILLION   1: also the million-token runs (default 0)
 #   BENCH_MILLION_TOKENS    tokens of the large store (default 1000000)
 #   BENCH_MILLION_DURATION  seconds of each of its runs (default 60)
@@ -73,6 +78,20 @@ fi
 if ! [[ $million =~ ^[01]$ ]]; then
 	echo "bench: BENCH_MILLION must be 0 or 1" >&2
 	exit 2
+fi
+pin=${BENCH_PIN:-1}
+if ! [[ $pin =~ ^[01]$ ]]; then
+	echo "bench: BENCH_PIN must be 0 or 1" >&2
+	exit 2
+fi
+cpus=$(nproc 2>/dev/null || echo 1)
+server_on=()
+client_on=()
+placement="servers and clients on any CPU"
+if [ "$pin" = 1 ] && [ "$cpus" -ge 2 ] && command -v taskset >/dev/null; then
+	server_on=(taskset -c "$((cpus - 1))")
+	client_on=(taskset -c "0-$((cpus - 2))")
+	placement="servers on CPU $((cpus - 1)), clients on the others"
 fi
 if ! [[ $million_tokens =~ ^[1-9][0-9]*$ ]] ||
 	[ "$million_tokens" -gt 1000000 ]; then
@@ -152,7 +171,8 @@ credential_ready() {
 start_enrtd() {
 	local name=$1 dir=$2
 	shift 2
-	"$bin/enrtd" --data "$dir" --listen "ipc://$dir/enrt.sock" "$@" \
+	"${server_on[@]}" "$bin/enrtd" --data "$dir" \
+		--listen "ipc://$dir/enrt.sock" "$@" \
 		>"$work/$name.log" 2>&1 &
 	started=$!
 	pids+=("$started")
@@ -165,7 +185,8 @@ bench_for() {
 	local seconds=$1 name=$2
 	shift 2
 	say "$name"
-	"$bin/enrt-bench" --duration "$seconds" --json "$work/$name.json" \
+	"${client_on[@]}" "$bin/enrt-bench" --duration "$seconds" \
+		--json "$work/$name.json" \
 		"${extra[@]}" "$@" >"$work/$name.txt" 2>"$work/$name.err" || {
 		cat "$work/$name.err" >&2
 		return 1
@@ -209,7 +230,8 @@ fi
 echo_port=$(free_port)
 echo_ipc="ipc://$work/echo.sock"
 echo_tcp="tcp://127.0.0.1:$echo_port"
-"$bin/enrt-bench-echo" --listen "$echo_ipc" --listen "$echo_tcp" \
+"${server_on[@]}" "$bin/enrt-bench-echo" --listen "$echo_ipc" \
+	--listen "$echo_tcp" \
 	>"$work/echo.log" 2>&1 &
 pids+=($!)
 wait_for "${pids[-1]}" "$bin/enrt-bench" --url "$echo_ipc" --op echo \
@@ -222,7 +244,8 @@ if command -v redis-server >/dev/null &&
 	command -v redis-benchmark >/dev/null &&
 	command -v redis-cli >/dev/null; then
 	redis="$work/redis.sock"
-	redis-server --port 0 --unixsocket "$redis" --save '' \
+	"${server_on[@]}" redis-server --port 0 --unixsocket "$redis" \
+		--save '' \
 		--appendonly no >"$work/redis.log" 2>&1 &
 	pids+=($!)
 	wait_for "${pids[-1]}" redis-cli -s "$redis" ping
@@ -238,7 +261,8 @@ redis_get() {
 
 	[ "$c" -gt 1 ] || n=60000
 	say "$name"
-	redis-benchmark -s "$redis" -t get -c "$c" -n "$n" --csv \
+	"${client_on[@]}" redis-benchmark -s "$redis" -t get -c "$c" \
+		-n "$n" --csv \
 		>"$work/$name.csv" 2>"$work/$name.err"
 }
 
@@ -335,11 +359,12 @@ echo
 load_end=$(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null || echo "?")
 python3 - "$work" "$duration" "$rounds" "${BENCH_ARGS:-}" "$load_start" \
 	"$load_end" "$million" "$million_tokens" "$million_duration" \
-	"$million_base" <<'EOF'
+	"$million_base" "$placement" <<'EOF'
 import csv, json, os, re, sys
 
 (work, duration, rounds, extra, load_start, load_end, million,
- million_tokens, million_duration, million_base) = sys.argv[1:11]
+ million_tokens, million_duration, million_base,
+ placement) = sys.argv[1:12]
 rounds = int(rounds)
 
 def path(name, r, ext):
@@ -426,8 +451,8 @@ if all(r[10] == "" for r in rows):
     rows = [r[:10] for r in rows]
 
 print("enrt benchmark: best of %d rounds of %s s, %d CPUs (load average %s "
-      "before,\n%s after), enrt-bench defaults%s" %
-      (rounds, duration, os.cpu_count(), load_start, load_end,
+      "before,\n%s after), %s, enrt-bench defaults%s" %
+      (rounds, duration, os.cpu_count(), load_start, load_end, placement,
        (" + " + extra) if extra else ""))
 table(head, rows, 2)
 print()
