@@ -55,7 +55,6 @@
 #define EVENT_KEY_LEN    (2 * ORDER_LEN)
 #define EVENT_CURSOR_LEN (2 * ORDER_HEX + 1)
 #define READ_POOL_MAX    32 /* well below LMDB's 126 reader slots */
-#define LEND_MAX         8  /* records a read transaction keeps decoded */
 
 enum db {
 	DB_META,
@@ -113,13 +112,13 @@ struct store {
 };
 
 /* A record decoded from a read snapshot and kept to be lent again. */
-typedef struct lent {
+typedef struct kept_record {
 	enum db d;
 	size_t key_len;
 	char key[STORE_KEY_MAX];
 	ProtobufCMessage *m;
 	uint64_t use; /* the use of its transaction that lent it last */
-} lent;
+} kept_record;
 
 /* A record lent while every kept one was lent in the same use. */
 typedef struct spill spill;
@@ -143,9 +142,9 @@ struct spill {
 typedef struct lend_cache {
 	uint64_t snapshot; /* the mdb_txn_id the records were decoded at */
 	uint64_t use;      /* counts the transaction's uses, from 0 */
-	lent kept[LEND_MAX];
+	kept_record kept[STORE_LEND_MAX];
 	size_t n_kept;
-	size_t next; /* where the search for a record to replace starts */
+	size_t turn; /* where the search for a record to replace starts */
 	spill *spilled;
 } lend_cache;
 
@@ -154,7 +153,7 @@ struct store_txn {
 	store *s;
 	bool read_only;
 	err e; /* the sticky error: the first failure, ENRT_OK while none */
-	lend_cache lent; /* read transactions only */
+	lend_cache cache; /* read transactions only */
 };
 
 /* A key of owner_tokens or app_tokens, or the start of a scan. */
@@ -951,7 +950,7 @@ drop_kept(lend_cache *c)
 		protobuf_c_message_free_unpacked(c->kept[i].m, NULL);
 	}
 	c->n_kept = 0;
-	c->next = 0;
+	c->turn = 0;
 }
 
 /* Keeps what was decoded only while t still reads the same snapshot. */
@@ -960,17 +959,17 @@ lend_sync(store_txn *t)
 {
 	uint64_t id = mdb_txn_id(t->txn);
 
-	if (t->lent.snapshot != id) {
-		drop_kept(&t->lent);
-		t->lent.snapshot = id;
+	if (t->cache.snapshot != id) {
+		drop_kept(&t->cache);
+		t->cache.snapshot = id;
 	}
 }
 
-static lent *
-lent_find(lend_cache *c, enum db d, const char *key, size_t len)
+static kept_record *
+kept_find(lend_cache *c, enum db d, const char *key, size_t len)
 {
 	for (size_t i = 0; i < c->n_kept; i++) {
-		lent *l = &c->kept[i];
+		kept_record *l = &c->kept[i];
 
 		if (l->d == d && l->key_len == len &&
 		    memcmp(l->key, key, len) == 0) {
@@ -984,17 +983,17 @@ lent_find(lend_cache *c, enum db d, const char *key, size_t len)
  * A slot for a new record: an empty one, else the next, in turn, that
  * was not lent in this use (its record is freed).  NULL when all were.
  */
-static lent *
-lent_slot(lend_cache *c)
+static kept_record *
+kept_slot(lend_cache *c)
 {
-	if (c->n_kept < LEND_MAX) {
+	if (c->n_kept < STORE_LEND_MAX) {
 		return &c->kept[c->n_kept++];
 	}
-	for (size_t i = 0; i < LEND_MAX; i++) {
-		lent *l = &c->kept[(c->next + i) % LEND_MAX];
+	for (size_t i = 0; i < STORE_LEND_MAX; i++) {
+		kept_record *l = &c->kept[(c->turn + i) % STORE_LEND_MAX];
 
 		if (l->use != c->use) {
-			c->next = (c->next + i + 1) % LEND_MAX;
+			c->turn = (c->turn + i + 1) % STORE_LEND_MAX;
 			protobuf_c_message_free_unpacked(l->m, NULL);
 			return l;
 		}
@@ -1002,12 +1001,15 @@ lent_slot(lend_cache *c)
 	return NULL;
 }
 
-/* Takes m, decoded from key in d; false when out of memory. */
+/*
+ * Keeps m, decoded from key in d, until the use ends or longer; false
+ * when out of memory, and then m is still the caller's.
+ */
 static bool
 keep(
     lend_cache *c, enum db d, const char *key, size_t len, ProtobufCMessage *m)
 {
-	lent *l = lent_slot(c);
+	kept_record *l = kept_slot(c);
 	spill *sp;
 
 	if (l != NULL) {
@@ -1038,22 +1040,22 @@ lend(store_txn *t, enum db d, const char *id,
 	size_t len = strlen(id);
 	MDB_val key = bytes_val(id, len);
 	ProtobufCMessage *m;
-	lent *l;
+	kept_record *l;
 	enrt_status status;
 
-	assert(t->read_only);
+	assert(t->read_only && len <= STORE_KEY_MAX);
 	if (!ok(t)) {
 		return t->e.code;
 	}
 	lend_sync(t);
-	if ((l = lent_find(&t->lent, d, id, len)) != NULL) {
-		l->use = t->lent.use;
+	if ((l = kept_find(&t->cache, d, id, len)) != NULL) {
+		l->use = t->cache.use;
 		*out = l->m;
 		return ENRT_OK;
 	}
 
 	status = get_record(t, d, &key, desc, &m);
-	if (status == ENRT_OK && !keep(&t->lent, d, id, len, m)) {
+	if (status == ENRT_OK && !keep(&t->cache, d, id, len, m)) {
 		protobuf_c_message_free_unpacked(m, NULL);
 		return fail(
 		    t, ENRT_RESOURCE_EXHAUSTED, "store: out of memory");
@@ -1105,8 +1107,8 @@ take_idle_read(store *s)
 static void
 free_read(store_txn *t)
 {
-	free_spilled(&t->lent);
-	drop_kept(&t->lent);
+	free_spilled(&t->cache);
+	drop_kept(&t->cache);
 	mdb_txn_abort(t->txn);
 	free(t);
 }
@@ -1122,7 +1124,7 @@ end_read(store_txn *t)
 	read_pool *pool = &t->s->reads;
 	bool kept = false;
 
-	free_spilled(&t->lent);
+	free_spilled(&t->cache);
 	mdb_txn_reset(t->txn);
 	pthread_mutex_lock(&pool->mtx);
 	if (pool->n_idle < READ_POOL_MAX) {
@@ -1158,7 +1160,7 @@ store_begin_read(store *s, store_txn **out)
 	if (t != NULL && mdb_txn_renew(t->txn) == MDB_SUCCESS) {
 		t->e.code = ENRT_OK;
 		t->e.message[0] = '\0';
-		t->lent.use++;
+		t->cache.use++;
 		lend_sync(t);
 		*out = t;
 		return ENRT_OK;
@@ -1621,7 +1623,7 @@ store_app_get(store_txn *t, const char *id, store_app **out)
 size_t
 store_lent_kept(const store_txn *t)
 {
-	return t->lent.n_kept;
+	return t->cache.n_kept;
 }
 
 enrt_status

@@ -35,6 +35,7 @@
 #define STORE_DIGEST_LEN     32
 #define STORE_CURSOR_MAX     (STORE_KEY_MAX + 1) /* a user id and its 0 */
 #define STORE_SCHEMA_VERSION 1
+#define STORE_LEND_MAX       8 /* records a read transaction keeps decoded */
 
 /* The files LMDB keeps in a store's directory. */
 #define STORE_DATA_FILE "data.mdb"
@@ -205,15 +206,17 @@ enrt_status store_app_scan(store_txn *t, const char *cursor,
  * it.  The record belongs to t: it stays valid, and the same, until t
  * is committed or aborted, and is never passed to store_free nor
  * changed.  A read transaction keeps what it decodes for its later
- * renewals while no write has committed since (up to 8 records; a
- * ninth replaces one not lent since t began), so repeated lookups skip
- * the decoding.  Only for read transactions: a write transaction's
- * records change under it, so lending from one is a bug, and asserted.
+ * renewals while no write has committed since (up to STORE_LEND_MAX; one
+ * more replaces one not lent since t began, and while every one was,
+ * the new record is decoded for this use alone), so repeated lookups
+ * skip the decoding.  Only for read transactions: a write
+ * transaction's records change under it, so lending from one is a bug,
+ * and asserted.
  *
  * Returns ENRT_OK and sets *out; otherwise *out is NULL and the status
- * is ENRT_NOT_FOUND for an id that names none, ENRT_RESOURCE_EXHAUSTED
- * when out of memory, ENRT_INTERNAL for a record that does not decode
- * or a failed read.
+ * is t's sticky error if it has one, ENRT_NOT_FOUND for an id that
+ * names none, ENRT_RESOURCE_EXHAUSTED when out of memory, ENRT_INTERNAL
+ * for a record that does not decode or a failed read.
  */
 enrt_status store_app_lend(
     store_txn *t, const char *id, const store_app **out);
@@ -222,7 +225,8 @@ enrt_status store_user_lend(
 
 /*
  * How many decoded records read transaction t keeps for its later
- * renewals: at most 8, however many ids were asked for.  For tests.
+ * renewals: at most STORE_LEND_MAX, however many ids were asked for.
+ * For tests.
  */
 size_t store_lent_kept(const store_txn *t);
 
