@@ -580,6 +580,23 @@ target("write txns per flush interval", "1", "1", txn_per_interval,
        lambda v: v <= txn_slack, lambda v: v <= txn_slack,
        "BENCH_MILLION=1" if million != "1" else "no mdb_stat")
 print()
+# ---- what went wrong, where anything did: errors are figures, and
+# their causes are only in what enrt-bench printed
+for txt in sorted(f for f in os.listdir(work) if f.endswith(".txt")):
+    for text in open(os.path.join(work, txt)):
+        m = re.match(r"errors:\s+([0-9]+)", text)
+        if m and int(m.group(1)) > 0:
+            print("errors in %s: %s" % (txt[:-4], text.strip()))
+for log in sorted(f for f in os.listdir(work) if f.startswith("enrtd")
+                  and f.endswith(".log")):
+    events = {}
+    for text in open(os.path.join(work, log)):
+        m = re.match(r"\S+ (error|warn) event=(\S+)", text)
+        if m:
+            events[m.group(2)] = events.get(m.group(2), 0) + 1
+    for event, n in sorted(events.items()):
+        print("%s: %d x %s" % (log, n, event))
+
 print("Targets, each a ratio of figures of this run:")
 table(("measure", "goal", "at least", "measured", ""), targets, 1)
 EOF
