@@ -16,6 +16,7 @@
  */
 #include "lastused.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -53,6 +54,7 @@ struct lastused {
 	table flushing;      /* mtx: being written by the flush in progress */
 
 	pthread_mutex_t flush_mtx; /* held for a whole flush */
+	size_t last_count;         /* flush_mtx: entries the last one took */
 };
 
 /* FNV-1a: short keys, no adversary (ids are random), cheap. */
@@ -141,6 +143,31 @@ table_put(table *tb, const char *id, int64_t when)
 	return true;
 }
 
+/*
+ * An empty table large enough for count entries, or none when count is
+ * 0 or memory is short.  Growing a table rehashes every entry with the
+ * mutex held, while every Introspect that answers active waits for it;
+ * a table made for as many uses as the interval before takes the next
+ * interval's without growing, and an idle interval gives it back.
+ */
+static table
+table_for(size_t count)
+{
+	table tb = {0};
+	size_t cap = TABLE_MIN;
+
+	if (count == 0) {
+		return tb;
+	}
+	while (count * 4 > cap * 3) {
+		cap *= 2;
+	}
+	if ((tb.slots = calloc(cap, sizeof(entry))) != NULL) {
+		tb.cap = cap;
+	}
+	return tb;
+}
+
 static void
 table_free(table *tb)
 {
@@ -223,24 +250,65 @@ lastused_pending(lastused *lu, const char *token_id, int64_t *when)
 	return p != NULL || f != NULL;
 }
 
-/* Writes every entry of batch in one transaction. */
+static int
+compare_ids(const void *a, const void *b)
+{
+	const entry *const *x = a;
+	const entry *const *y = b;
+
+	return strcmp((*x)->id, (*y)->id);
+}
+
+/*
+ * The entries of batch in order of id; NULL when out of memory.  The
+ * batch stays a hash table, since lastused_pending looks it up while
+ * the flush runs.  Written in this order, the store's tables keyed by
+ * token id are walked from one leaf to the next, where the hash
+ * table's order jumps between leaves all over the store: with a
+ * million tokens in use, that made the flush a large share of the
+ * server's CPU.
+ */
+static const entry **
+in_id_order(const table *batch)
+{
+	const entry **order = malloc(batch->count * sizeof(*order));
+	size_t n = 0;
+
+	if (order == NULL) {
+		return NULL;
+	}
+	for (size_t i = 0; i < batch->cap; i++) {
+		if (batch->slots[i].id[0] != '\0') {
+			order[n++] = &batch->slots[i];
+		}
+	}
+	assert(n == batch->count);
+	qsort(order, n, sizeof(*order), compare_ids);
+	return order;
+}
+
+/*
+ * Writes every entry of batch, which is not empty, in one transaction.
+ * Out of memory, it writes nothing and the batch waits for the next.
+ */
 static enrt_status
 write_batch(store *s, const table *batch)
 {
+	const entry **order = in_id_order(batch);
 	store_txn *txn;
 	enrt_status st;
-	size_t i;
 
-	if ((st = store_begin_write(s, &txn)) != ENRT_OK) {
-		return st;
+	if (order == NULL) {
+		return ENRT_RESOURCE_EXHAUSTED;
 	}
-	for (i = 0; i < batch->cap; i++) {
-		if (batch->slots[i].id[0] != '\0') {
-			store_last_used_put(
-			    txn, batch->slots[i].id, batch->slots[i].when);
+	if ((st = store_begin_write(s, &txn)) == ENRT_OK) {
+		for (size_t i = 0; i < batch->count; i++) {
+			store_last_used_put(txn, order[i]->id, order[i]->when);
 		}
+		st = store_commit(txn);
 	}
-	return store_commit(txn);
+	free(order);
+	return st;
 }
 
 static int64_t
@@ -275,15 +343,18 @@ enrt_status
 lastused_flush(lastused *lu)
 {
 	enrt_status st = ENRT_OK;
+	table fresh;
 	size_t count;
 	int64_t start = monotonic_us();
 
 	pthread_mutex_lock(&lu->flush_mtx);
+	fresh = table_for(lu->last_count);
 	pthread_mutex_lock(&lu->mtx);
 	lu->flushing = lu->pending;
-	lu->pending = (table){0};
+	lu->pending = fresh;
 	count = lu->flushing.count;
 	pthread_mutex_unlock(&lu->mtx);
+	lu->last_count = count;
 
 	if (count > 0) {
 		st = write_batch(lu->store, &lu->flushing);

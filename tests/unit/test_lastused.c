@@ -169,6 +169,41 @@ flush_writes_every_use_in_one_transaction(void **state)
 	}
 }
 
+/*
+ * The interval after a busy one starts with a table sized for it; its
+ * uses, and a later time for one already written, land all the same.
+ */
+static void
+interval_after_a_busy_one_is_written_whole(void **state)
+{
+	fixture *f = *state;
+	char id[32];
+	int i;
+
+	start(f, NEVER_MS);
+	for (i = 0; i < 300; i++) {
+		id_of(id, sizeof(id), i);
+		lastused_touch(f->lu, id, 1000 + i);
+	}
+	assert_int_equal(lastused_flush(f->lu), ENRT_OK);
+
+	for (i = 200; i < 600; i++) {
+		id_of(id, sizeof(id), i);
+		lastused_touch(f->lu, id, 5000 + i);
+	}
+	assert_int_equal(lastused_flush(f->lu), ENRT_OK);
+	for (i = 0; i < 600; i++) {
+		id_of(id, sizeof(id), i);
+		assert_int_equal(stored(f, id), i < 200 ? 1000 + i : 5000 + i);
+	}
+
+	assert_int_equal(lastused_flush(f->lu), ENRT_OK); /* an idle one */
+	id_of(id, sizeof(id), 7);
+	lastused_touch(f->lu, id, 9000);
+	assert_int_equal(lastused_flush(f->lu), ENRT_OK);
+	assert_int_equal(stored(f, id), 9000);
+}
+
 static void
 flush_with_nothing_pending_writes_nothing(void **state)
 {
@@ -389,6 +424,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
 	        flush_writes_every_use_in_one_transaction, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        interval_after_a_busy_one_is_written_whole, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        flush_with_nothing_pending_writes_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
