@@ -123,7 +123,10 @@ enrt_status enrt_client_open(
  * Closes the handle.  No call on it may be in progress.  On a view made
  * by enrt_client_as, frees the view alone and leaves the connection to
  * the handle it was made from; every view must be closed before that
- * handle is.
+ * handle is.  Returns within about five seconds: nng 1.5 can wait for
+ * ever to close a TLS connection that the server dropped, and then the
+ * socket is left, with a thread still closing it, to the end of the
+ * process.
  */
 void enrt_client_close(enrt_client *client);
 

@@ -27,6 +27,7 @@
  */
 #include "enrt.h"
 #include "enrt.pb-c.h"
+#include "sockclose.h"
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -46,6 +47,9 @@
 
 /* How long closing waits for a connection still in its greeting. */
 #define CLOSE_GRACE_MS 1000
+
+/* How long closing waits for nng to close the socket (sockclose.h). */
+#define CLOSE_WAIT_MS 5000
 
 typedef Enrt__V1__Request pb_request;
 typedef Enrt__V1__Reply pb_reply;
@@ -569,7 +573,7 @@ enrt_client_close(enrt_client *client)
 		return;
 	}
 	let_greeting_finish(client);
-	nng_close(client->sock);
+	(void)sockclose_within(client->sock, CLOSE_WAIT_MS);
 	free_client(client);
 }
 

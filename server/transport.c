@@ -71,6 +71,7 @@
 #include "clock.h"
 #include "ipcwatch.h"
 #include "log.h"
+#include "sockclose.h"
 
 #define DEFAULT_CONTEXTS    64
 #define DEFAULT_MAX_REQUEST (64 * 1024)
@@ -514,73 +515,22 @@ remains_free(transport *t)
 	return waiting == 0;
 }
 
-/* nng_close, on a thread of its own so that a hang can be outwaited. */
-typedef struct closer {
-	nng_socket sock;
-	pthread_mutex_t mtx;
-	pthread_cond_t done_cv;
-	bool done; /* mtx */
-} closer;
-
-static void *
-run_close(void *arg)
-{
-	closer *c = arg;
-
-	nng_close(c->sock);
-	pthread_mutex_lock(&c->mtx);
-	c->done = true;
-	pthread_cond_signal(&c->done_cv);
-	pthread_mutex_unlock(&c->mtx);
-	return NULL;
-}
-
 /*
  * nng 1.5 can wait for ever in nng_close for connections whose clients
- * were killed under load (it keeps their pipes; later versions fixed
- * this).  After CLOSE_MS the socket is left to the process's end: false,
- * and the closer and its thread are left behind with it.
+ * were killed under load.  After CLOSE_MS the socket is left to the
+ * process's end: false.
  */
 static bool
 close_socket(nng_socket sock)
 {
-	closer *c = calloc(1, sizeof(*c));
-	struct timespec deadline;
-	pthread_t thread;
-	int rv = 0;
-
-	if (c == NULL) {
-		nng_close(sock);
+	if (sockclose_within(sock, CLOSE_MS)) {
 		return true;
 	}
-	c->sock = sock;
-	pthread_mutex_init(&c->mtx, NULL);
-	clock_cond_init(&c->done_cv);
-	if (pthread_create(&thread, NULL, run_close, c) != 0) {
-		run_close(c);
-	} else {
-		clock_deadline(&deadline, CLOSE_MS);
-		pthread_mutex_lock(&c->mtx);
-		while (!c->done && rv != ETIMEDOUT) {
-			rv = pthread_cond_timedwait(
-			    &c->done_cv, &c->mtx, &deadline);
-		}
-		pthread_mutex_unlock(&c->mtx);
-		if (!c->done) {
-			pthread_detach(thread);
-			log_warn("socket_close_hung",
-			    "waited_ms=%d detail=\"nng kept the connections "
-			    "of killed clients; the process exits without "
-			    "it\"",
-			    CLOSE_MS);
-			return false;
-		}
-		pthread_join(thread, NULL);
-	}
-	pthread_cond_destroy(&c->done_cv);
-	pthread_mutex_destroy(&c->mtx);
-	free(c);
-	return true;
+	log_warn("socket_close_hung",
+	    "waited_ms=%d detail=\"nng kept the connections of killed "
+	    "clients; the process exits without it\"",
+	    CLOSE_MS);
+	return false;
 }
 
 /* Every aio is stopped, so no callback runs, before anything is freed. */

@@ -204,7 +204,7 @@ revoke_one(worker *w)
 {
 	ledger *b = &w->f->book;
 	record r;
-	size_t i;
+	size_t i = 0;
 	enrt_error e;
 	enrt_status st;
 
@@ -227,7 +227,7 @@ introspect_one(worker *w)
 	enrt_introspection *answer = NULL;
 	ledger *b = &w->f->book;
 	record r;
-	size_t i;
+	size_t i = 0;
 	enrt_error e;
 	enrt_status st;
 
