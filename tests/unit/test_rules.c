@@ -810,18 +810,16 @@ owner_and_app_changes_count_at_the_next_introspect(void **state)
 	free(app);
 }
 
-/* How many of n copies of value one IntrospectBatch finds active. */
+/* How many of the n values one IntrospectBatch finds active. */
 static size_t
-batch_active(fixture *f, char *value, size_t n)
+batch_active(fixture *f, char **values, size_t n)
 {
 	Enrt__V1__IntrospectBatchRequest req =
 	    ENRT__V1__INTROSPECT_BATCH_REQUEST__INIT;
 	Enrt__V1__IntrospectBatchReply *reply = NULL;
-	char *tokens[4] = {value, value, value, value};
 	size_t active = 0;
 
-	assert_true(n <= 4);
-	req.tokens = tokens;
+	req.tokens = values;
 	req.n_tokens = n;
 	assert_status(
 	    rules_introspect_batch(&f->rules, &f->actor, &req, &reply, &f->e),
@@ -842,16 +840,58 @@ batch_sees_a_disabled_app_and_owner_at_the_next_call(void **state)
 	    f, "a", ENRT__V1__POLICY__AUTHENTICATED_USERS, 0, NULL, 0);
 	issue_args args = {.app_id = app};
 	char *value = issue_ok(f, &args, NULL);
+	char *values[4] = {value, value, value, value};
 
-	assert_int_equal(batch_active(f, value, 4), 4);
+	assert_int_equal(batch_active(f, values, 4), 4);
 	set_app(f, app, ENRT__V1__POLICY__AUTHENTICATED_USERS, false);
-	assert_int_equal(batch_active(f, value, 4), 0);
+	assert_int_equal(batch_active(f, values, 4), 0);
 	set_app(f, app, ENRT__V1__POLICY__AUTHENTICATED_USERS, true);
-	assert_int_equal(batch_active(f, value, 4), 4);
+	assert_int_equal(batch_active(f, values, 4), 4);
 	set_user(f, "alice", false, false);
-	assert_int_equal(batch_active(f, value, 4), 0);
+	assert_int_equal(batch_active(f, values, 4), 0);
 	free(value);
 	free(app);
+}
+
+/*
+ * A batch over more apps than a read transaction keeps records of sees
+ * each app's change at the next call, whichever app it is.
+ */
+static void
+batch_over_many_apps_sees_each_change(void **state)
+{
+	fixture *f = *state;
+	char *apps[10], *values[40], name[8];
+
+	for (int i = 0; i < 10; i++) {
+		issue_args args = {.kind = ENRT__V1__TOKEN_KIND__SAT};
+
+		snprintf(name, sizeof(name), "r%d", i);
+		apps[i] = make_app(f, name,
+		    ENRT__V1__POLICY__AUTHENTICATED_USERS, 0, NULL, 0);
+		args.app_id = apps[i];
+		values[i] = issue_ok(f, &args, NULL);
+	}
+	for (int i = 10; i < 40; i++) {
+		values[i] = values[(i * 7) % 10];
+	}
+
+	assert_int_equal(batch_active(f, values, 40), 40);
+	for (int k = 0; k < 10; k++) {
+		set_app(
+		    f, apps[k], ENRT__V1__POLICY__AUTHENTICATED_USERS, false);
+		assert_int_equal(batch_active(f, values, 40), 36);
+		assert_false(is_active(f, values[k]));
+		set_app(f, apps[k], ENRT__V1__POLICY__NONE, true);
+		assert_int_equal(batch_active(f, values, 40), 36);
+		set_app(
+		    f, apps[k], ENRT__V1__POLICY__AUTHENTICATED_USERS, true);
+		assert_int_equal(batch_active(f, values, 40), 40);
+	}
+	for (int i = 0; i < 10; i++) {
+		free(values[i]);
+		free(apps[i]);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -1197,6 +1237,7 @@ main(void)
 	    T(revoking_a_user_revokes_all_their_pats),
 	    T(owner_and_app_changes_count_at_the_next_introspect),
 	    T(batch_sees_a_disabled_app_and_owner_at_the_next_call),
+	    T(batch_over_many_apps_sees_each_change),
 	    T(listing_pages_by_owner_and_hides_inactive_unless_asked),
 	    T(listing_by_app_shows_pats_and_sats_with_expired_state),
 	    T(listing_refuses_a_cursor_it_did_not_give),
