@@ -433,7 +433,7 @@ open_socket(enrt_client *c, const enrt_options *o, enrt_error *err)
 	rv = nng_socket_set_ms(
 	    c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
 	if (rv != 0) {
-		nng_close(c->sock);
+		(void)sockclose_within(c->sock, CLOSE_WAIT_MS);
 		return fail(err, ENRT_UNAVAILABLE,
 		    "cannot turn off request resending: %s", nng_strerror(rv));
 	}
@@ -441,7 +441,7 @@ open_socket(enrt_client *c, const enrt_options *o, enrt_error *err)
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, count_pipe, c);
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, count_pipe, c);
 	if ((status = start_dialer(c, o, err)) != ENRT_OK) {
-		nng_close(c->sock);
+		(void)sockclose_within(c->sock, CLOSE_WAIT_MS);
 		return status;
 	}
 	return ENRT_OK;

@@ -872,8 +872,6 @@ main(void)
 	    cmocka_unit_test(tls_server_name_can_differ_from_the_url_host),
 	    cmocka_unit_test(wrong_ca_is_unavailable_and_never_answered),
 	    cmocka_unit_test(wrong_server_name_is_unavailable),
-	    cmocka_unit_test(
-	        oversized_request_over_tls_is_dropped_and_others_served),
 	    cmocka_unit_test(tls_without_ca_is_refused),
 	    cmocka_unit_test(unloadable_ca_file_is_refused_by_name),
 	    cmocka_unit_test(tls_fields_with_a_plain_url_are_refused),
@@ -887,6 +885,13 @@ main(void)
 	    cmocka_unit_test(cli_round_trip_over_tls),
 	    cmocka_unit_test(cli_takes_the_ca_from_the_environment),
 	    cmocka_unit_test(cli_needs_a_ca_for_tls),
+	    /*
+	     * Last: after the server drops a TLS connection, nng 1.5 can
+	     * stall its reaper in this process, and every later close then
+	     * waits out libenrt's bound (enrt_client_close).
+	     */
+	    cmocka_unit_test(
+	        oversized_request_over_tls_is_dropped_and_others_served),
 	};
 
 	return cmocka_run_group_tests(tests, start_shared, stop_shared);
