@@ -1231,7 +1231,10 @@ inactive(void)
 	return reply;
 }
 
-/* Looks the token up in t and judges it; *tok stays NULL if unknown. */
+/*
+ * Looks the token up in t and judges it; *tok stays NULL if unknown.
+ * value has passed the format check, so it is FORMAT_SECRET_LEN long.
+ */
 static enrt_status
 judge(rules *r, store_txn *t, const actor *a, const char *value,
     store_token **tok, const store_app **app, standing *s)
@@ -1240,7 +1243,7 @@ judge(rules *r, store_txn *t, const actor *a, const char *value,
 	const store_user *owner = NULL;
 	enrt_status rc;
 
-	rules_digest(r, value, strlen(value), digest);
+	rules_digest(r, value, FORMAT_SECRET_LEN, digest);
 	rc = store_token_get(t, digest, tok);
 	if (rc == ENRT_NOT_FOUND) {
 		*s = STANDING_UNKNOWN;
@@ -1405,7 +1408,7 @@ revoke_by_value(store_txn *t, change *c)
 	if (value == NULL || !enrt_token_check(value, strlen(value))) {
 		return ENRT_OK;
 	}
-	rules_digest(c->rules, value, strlen(value), digest);
+	rules_digest(c->rules, value, FORMAT_SECRET_LEN, digest);
 	rc = store_token_get(t, digest, &tok);
 	if (rc == ENRT_OK && !manages_in(t, c->actor, tok)) {
 		rc = ENRT_NOT_FOUND;

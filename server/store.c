@@ -1047,7 +1047,6 @@ lend(store_txn *t, enum db d, const char *id,
 	if (!ok(t)) {
 		return t->e.code;
 	}
-	lend_sync(t);
 	if ((l = kept_find(&t->cache, d, id, len)) != NULL) {
 		l->use = t->cache.use;
 		*out = l->m;
@@ -1156,6 +1155,7 @@ enrt_status
 store_begin_read(store *s, store_txn **out)
 {
 	store_txn *t = take_idle_read(s);
+	enrt_status status;
 
 	if (t != NULL && mdb_txn_renew(t->txn) == MDB_SUCCESS) {
 		t->e.code = ENRT_OK;
@@ -1168,7 +1168,10 @@ store_begin_read(store *s, store_txn **out)
 	if (t != NULL) {
 		free_read(t);
 	}
-	return begin(s, NULL, MDB_RDONLY, out);
+	if ((status = begin(s, NULL, MDB_RDONLY, out)) == ENRT_OK) {
+		lend_sync(*out);
+	}
+	return status;
 }
 
 enrt_status

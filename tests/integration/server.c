@@ -579,3 +579,22 @@ server_active(enrt_client *c, const char *value)
 	enrt_introspection_free(r);
 	return is;
 }
+
+int
+server_app_named(enrt_client *c, const char *name)
+{
+	enrt_app_page *page = NULL;
+	enrt_error e;
+	int found = 0;
+
+	if (enrt_app_list(c, NULL, 1000, &page, &e) != ENRT_OK) {
+		fprintf(stderr, "app list: %s: %s\n",
+		    enrt_status_name(e.status), e.message);
+		return -1;
+	}
+	for (size_t i = 0; i < page->n_apps; i++) {
+		found |= strcmp(page->apps[i].name, name) == 0;
+	}
+	enrt_app_page_free(page);
+	return found;
+}

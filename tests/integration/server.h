@@ -116,6 +116,12 @@ int server_client(const server *s, const char *url, const char *credential,
 int server_active(enrt_client *c, const char *value);
 
 /*
+ * Whether an app of this name is among the first 1000 that c lists: 1
+ * or 0, or -1 (printed) when the call fails.
+ */
+int server_app_named(enrt_client *c, const char *name);
+
+/*
  * For cmocka tests: asserts that a libenrt call returned want, printing
  * the status and the message of the enrt_error e when it did not.
  */

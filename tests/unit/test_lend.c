@@ -5,9 +5,6 @@
  * at once than the pool keeps, and a failed lend.  Each test has a
  * store of its own in a fresh directory.
  */
-#define _XOPEN_SOURCE 700 /* nftw */
-
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -21,32 +18,22 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "store.h"
 
 typedef struct fixture {
-	char dir[64];
+	char dir[FIXTURE_DIR_LEN];
 	store *s;
 } fixture;
-
-static int
-remove_entry(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(p);
-}
 
 static int
 setup(void **state)
 {
 	fixture *f = calloc(1, sizeof(*f));
 
-	strcpy(f->dir, "/tmp/test_lend.XXXXXX");
-	if (mkdtemp(f->dir) == NULL ||
-	    store_open(&f->s, f->dir, NULL) != ENRT_OK) {
-		return -1;
-	}
+	assert_non_null(f);
+	fixture_dir_make(f->dir, "lend");
+	assert_int_equal(store_open(&f->s, f->dir, NULL), ENRT_OK);
 	*state = f;
 	return 0;
 }
@@ -57,7 +44,7 @@ teardown(void **state)
 	fixture *f = *state;
 
 	store_close(f->s);
-	nftw(f->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	fixture_dir_remove(f->dir);
 	free(f);
 	return 0;
 }
