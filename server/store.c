@@ -153,7 +153,8 @@ struct store_txn {
 	store *s;
 	bool read_only;
 	err e; /* the sticky error: the first failure, ENRT_OK while none */
-	lend_cache cache; /* read transactions only */
+	lend_cache cache;           /* read transactions only */
+	MDB_cursor *kept[DB_COUNT]; /* write transactions: see kept_cursor */
 };
 
 /* A key of owner_tokens or app_tokens, or the start of a scan. */
@@ -444,6 +445,55 @@ db_put(store_txn *t, enum db d, MDB_val *key, MDB_val *val, unsigned flags)
 	}
 	rc = mdb_put(t->txn, t->s->dbi[d], key, val, flags);
 	return check(t, rc, "mdb_put", d) == ENRT_OK;
+}
+
+/*
+ * A cursor on d for the rest of t, a write transaction, which closes it
+ * when it ends.  A lookup or a write through it that falls in the leaf
+ * where the last one left it does not walk down from the root, so that
+ * keys taken in order cost a search of one page each.
+ */
+static MDB_cursor *
+kept_cursor(store_txn *t, enum db d)
+{
+	int rc;
+
+	assert(!t->read_only);
+	if (t->kept[d] == NULL) {
+		rc = mdb_cursor_open(t->txn, t->s->dbi[d], &t->kept[d]);
+		if (check(t, rc, "mdb_cursor_open", d) != ENRT_OK) {
+			t->kept[d] = NULL;
+		}
+	}
+	return t->kept[d];
+}
+
+/* db_get through d's kept cursor. */
+static enrt_status
+db_seek(store_txn *t, enum db d, MDB_val *key, MDB_val *val)
+{
+	MDB_cursor *c;
+	int rc;
+
+	if (!ok(t) || (c = kept_cursor(t, d)) == NULL) {
+		return t->e.code;
+	}
+	rc = mdb_cursor_get(c, key, val, MDB_SET_KEY);
+	return check(t, rc, "mdb_cursor_get", d);
+}
+
+/* db_put through d's kept cursor. */
+static bool
+db_put_at(store_txn *t, enum db d, MDB_val *key, MDB_val *val)
+{
+	MDB_cursor *c;
+	int rc;
+
+	if (!ok(t) || (c = kept_cursor(t, d)) == NULL) {
+		return false;
+	}
+	rc = mdb_cursor_put(c, key, val, 0);
+	return check(t, rc, "mdb_cursor_put", d) == ENRT_OK;
 }
 
 static enrt_status
@@ -2186,6 +2236,17 @@ store_event_scan(store_txn *t, int64_t since, const char *cursor,
 /* ------------------------------------------------------------------ */
 /* Last-used times                                                     */
 
+/* The time of a row of last_used, read from its value. */
+static enrt_status
+use_time(store_txn *t, const MDB_val *val, int64_t *when)
+{
+	if (val->mv_size != 8) {
+		return corrupt(t, DB_LAST_USED);
+	}
+	*when = (int64_t)be64_get(val->mv_data);
+	return ENRT_OK;
+}
+
 enrt_status
 store_last_used_get(store_txn *t, const char *token_id, int64_t *when)
 {
@@ -2198,22 +2259,19 @@ store_last_used_get(store_txn *t, const char *token_id, int64_t *when)
 	}
 	key = str_val(token_id);
 	status = db_get(t, DB_LAST_USED, &key, &val);
-	if (status != ENRT_OK) {
-		return status;
-	}
-	if (val.mv_size != 8) {
-		return corrupt(t, DB_LAST_USED);
-	}
-	*when = (int64_t)be64_get(val.mv_data);
-	return ENRT_OK;
+	return status == ENRT_OK ? use_time(t, &val, when) : status;
 }
 
+/*
+ * Through the kept cursors: a flush writes its uses in order of id, so
+ * each finds its rows in the leaves the one before it left off at.
+ */
 void
 store_last_used_put(store_txn *t, const char *token_id, int64_t when)
 {
 	uint8_t bytes[8];
-	MDB_val key, val;
-	int64_t stored;
+	MDB_val key, found, val;
+	int64_t stored = 0;
 
 	if (!ok(t)) {
 		return;
@@ -2225,15 +2283,17 @@ store_last_used_put(store_txn *t, const char *token_id, int64_t when)
 		return;
 	}
 	key = str_val(token_id);
-	if (db_get(t, DB_TOKEN_IDS, &key, &val) != ENRT_OK) {
+	if (db_seek(t, DB_TOKEN_IDS, &key, &found) != ENRT_OK) {
 		return; /* purged: its row went with it */
 	}
-	if (store_last_used_get(t, token_id, &stored) == ENRT_OK &&
-	    stored >= when) {
+	key = str_val(token_id);
+	if (db_seek(t, DB_LAST_USED, &key, &found) == ENRT_OK &&
+	    (use_time(t, &found, &stored) != ENRT_OK || stored >= when)) {
 		return;
 	}
 
 	be64_put(bytes, (uint64_t)when);
+	key = str_val(token_id);
 	val = bytes_val(bytes, sizeof(bytes));
-	db_put(t, DB_LAST_USED, &key, &val, 0);
+	db_put_at(t, DB_LAST_USED, &key, &val);
 }

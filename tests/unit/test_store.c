@@ -1576,6 +1576,73 @@ last_used_keeps_the_later_time(void **state)
 	last_used(f->s, "t2", ENRT_NOT_FOUND);
 }
 
+#define MANY_USES 600 /* rows of last_used over several leaves */
+
+static void
+use_id(char id[16], int i)
+{
+	snprintf(id, 16, "u%04d", i);
+}
+
+static void
+add_used_tokens(store *s)
+{
+	store_token token;
+	uint8_t digest[STORE_DIGEST_LEN];
+	store_txn *t;
+	char id[16];
+
+	assert_int_equal(store_begin_write(s, &t), ENRT_OK);
+	for (int i = 0; i < MANY_USES; i++) {
+		use_id(id, i);
+		token = token_of(id, "a1", "alice", 10);
+		digest_of(1000 + i, digest);
+		store_token_add(t, digest, &token);
+	}
+	assert_int_equal(store_commit(t), ENRT_OK);
+}
+
+/*
+ * One transaction of many uses, as a flush writes them: in order, then
+ * backwards, with tokens removed between the writes, so that the
+ * cursors the writes share have rows taken from under them.
+ */
+static void
+many_uses_in_one_transaction(void **state)
+{
+	fixture *f = *state;
+	uint8_t digest[STORE_DIGEST_LEN];
+	store_txn *t;
+	char id[16];
+	int i;
+
+	add_used_tokens(f->s);
+	assert_int_equal(store_begin_write(f->s, &t), ENRT_OK);
+	for (i = 0; i < MANY_USES; i++) {
+		use_id(id, i);
+		store_last_used_put(t, id, 100 + i);
+	}
+	for (i = 0; i < MANY_USES; i += 7) {
+		digest_of(1000 + i, digest);
+		store_token_remove(t, digest);
+	}
+	for (i = MANY_USES - 1; i >= 0; i--) {
+		use_id(id, i);
+		store_last_used_put(t, id, i % 2 == 0 ? 50 : 1000 + i);
+	}
+	assert_int_equal(store_commit(t), ENRT_OK);
+
+	for (i = 0; i < MANY_USES; i++) {
+		use_id(id, i);
+		if (i % 7 == 0) {
+			last_used(f->s, id, ENRT_NOT_FOUND);
+		} else {
+			assert_int_equal(last_used(f->s, id, ENRT_OK),
+			    i % 2 == 0 ? 100 + i : 1000 + i);
+		}
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* Lent records                                                        */
 
@@ -2565,6 +2632,8 @@ main(void)
 	        caller_scan_refuses_a_cursor_it_did_not_make, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        last_used_keeps_the_later_time, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        many_uses_in_one_transaction, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        events_get_increasing_sequences_within_and_across_transactions,
 	        setup, teardown),
