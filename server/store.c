@@ -34,6 +34,7 @@
  * Keys may be digests, so no log line or message ever carries one.
  */
 #include <assert.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <lmdb.h>
 #include <pthread.h>
@@ -451,19 +452,25 @@ db_put(store_txn *t, enum db d, MDB_val *key, MDB_val *val, unsigned flags)
  * A cursor on d for the rest of t, a write transaction, which closes it
  * when it ends.  A lookup or a write through it that falls in the leaf
  * where the last one left it does not walk down from the root, so that
- * keys taken in order cost a search of one page each.
+ * keys taken in order cost a search of one page each.  LMDB lends a
+ * parent's cursors to its open child, so a parent's is refused then,
+ * as mdb_get refuses the parent itself.
  */
 static MDB_cursor *
 kept_cursor(store_txn *t, enum db d)
 {
 	int rc;
 
-	assert(!t->read_only);
+	if (t->read_only) {
+		check(t, EACCES, "mdb_cursor_open", d); /* as mdb_put would */
+		return NULL;
+	}
 	if (t->kept[d] == NULL) {
 		rc = mdb_cursor_open(t->txn, t->s->dbi[d], &t->kept[d]);
-		if (check(t, rc, "mdb_cursor_open", d) != ENRT_OK) {
-			t->kept[d] = NULL;
-		}
+		check(t, rc, "mdb_cursor_open", d);
+	} else if (mdb_cursor_txn(t->kept[d]) != t->txn) {
+		check(t, MDB_BAD_TXN, "mdb_cursor_txn", d);
+		return NULL;
 	}
 	return t->kept[d];
 }
@@ -478,7 +485,7 @@ db_seek(store_txn *t, enum db d, MDB_val *key, MDB_val *val)
 	if (!ok(t) || (c = kept_cursor(t, d)) == NULL) {
 		return t->e.code;
 	}
-	rc = mdb_cursor_get(c, key, val, MDB_SET_KEY);
+	rc = mdb_cursor_get(c, key, val, MDB_SET);
 	return check(t, rc, "mdb_cursor_get", d);
 }
 
@@ -2286,14 +2293,12 @@ store_last_used_put(store_txn *t, const char *token_id, int64_t when)
 	if (db_seek(t, DB_TOKEN_IDS, &key, &found) != ENRT_OK) {
 		return; /* purged: its row went with it */
 	}
-	key = str_val(token_id);
 	if (db_seek(t, DB_LAST_USED, &key, &found) == ENRT_OK &&
 	    (use_time(t, &found, &stored) != ENRT_OK || stored >= when)) {
 		return;
 	}
 
 	be64_put(bytes, (uint64_t)when);
-	key = str_val(token_id);
 	val = bytes_val(bytes, sizeof(bytes));
 	db_put_at(t, DB_LAST_USED, &key, &val);
 }

@@ -303,10 +303,11 @@ enrt_status store_last_used_get(
     store_txn *t, const char *token_id, int64_t *when);
 
 /*
- * Records a use; a time older than the one stored is ignored, and so is
- * a token that no longer exists (purged since its use was seen), so
- * that a late flush never brings back a row the purge removed.  Many
- * uses written in one transaction cost least in order of token id.
+ * Records a use in t, a write transaction with no child open.  A time
+ * older than the one stored is ignored, and so is a token that no
+ * longer exists (purged since its use was seen), so that a late flush
+ * never brings back a row the purge removed.  Many uses written in one
+ * transaction cost least in order of token id.
  */
 void store_last_used_put(store_txn *t, const char *token_id, int64_t when);
 

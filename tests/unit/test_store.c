@@ -1576,12 +1576,23 @@ last_used_keeps_the_later_time(void **state)
 	last_used(f->s, "t2", ENRT_NOT_FOUND);
 }
 
-#define MANY_USES 600 /* rows of last_used over several leaves */
+/*
+ * Rows of last_used over several leaves; the last, which both cursors
+ * end on, is one of those removed.
+ */
+#define MANY_USES 596
 
 static void
 use_id(char id[16], int i)
 {
 	snprintf(id, 16, "u%04d", i);
+}
+
+/* Every seventh, and a run that empties leaves and merges them. */
+static bool
+use_removed(int i)
+{
+	return i % 7 == 0 || (i >= 200 && i < 320);
 }
 
 static void
@@ -1622,9 +1633,11 @@ many_uses_in_one_transaction(void **state)
 		use_id(id, i);
 		store_last_used_put(t, id, 100 + i);
 	}
-	for (i = 0; i < MANY_USES; i += 7) {
-		digest_of(1000 + i, digest);
-		store_token_remove(t, digest);
+	for (i = 0; i < MANY_USES; i++) {
+		if (use_removed(i)) {
+			digest_of(1000 + i, digest);
+			store_token_remove(t, digest);
+		}
 	}
 	for (i = MANY_USES - 1; i >= 0; i--) {
 		use_id(id, i);
@@ -1634,13 +1647,31 @@ many_uses_in_one_transaction(void **state)
 
 	for (i = 0; i < MANY_USES; i++) {
 		use_id(id, i);
-		if (i % 7 == 0) {
+		if (use_removed(i)) {
 			last_used(f->s, id, ENRT_NOT_FOUND);
 		} else {
 			assert_int_equal(last_used(f->s, id, ENRT_OK),
 			    i % 2 == 0 ? 100 + i : 1000 + i);
 		}
 	}
+}
+
+/* A write transaction's cursor is its own, not its open child's. */
+static void
+last_used_under_an_open_child_is_refused(void **state)
+{
+	fixture *f = *state;
+	store_txn *t, *child;
+
+	assert_int_equal(add_token(f->s, 1, "t1", "a1", "alice", 10), ENRT_OK);
+	assert_int_equal(store_begin_write(f->s, &t), ENRT_OK);
+	store_last_used_put(t, "t1", 20);
+	assert_int_equal(store_begin_nested(t, &child), ENRT_OK);
+	store_last_used_put(child, "t1", 30);
+	store_last_used_put(t, "t1", 40);
+	assert_int_equal(store_commit(child), ENRT_OK);
+	assert_int_equal(store_commit(t), ENRT_INTERNAL);
+	last_used(f->s, "t1", ENRT_NOT_FOUND);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2634,6 +2665,8 @@ main(void)
 	        last_used_keeps_the_later_time, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        many_uses_in_one_transaction, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        last_used_under_an_open_child_is_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        events_get_increasing_sequences_within_and_across_transactions,
 	        setup, teardown),
