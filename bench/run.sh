@@ -25,8 +25,9 @@
 # 64 in flight for BENCH_MILLION_DURATION seconds.  It prints how long
 # the Issues took, the million server's memory (/proc/PID/status) after
 # its run and its data directory's size, and how many write transactions
-# the store committed during that run (mdb_stat, from lmdb-utils) at a
-# last-used flush interval of 5 s.
+# the store committed during that run (mdb_stat, from lmdb-utils), at
+# a last-used flush interval of 5 s unless BENCH_MILLION_FLUSH says
+# otherwise.
 #
 # Every process it starts, and the temporary directories, are gone when
 # it exits, however it exits.  Knobs, from the environment:
@@ -43,6 +44,11 @@
 #   BENCH_MILLION   1: also the million-token runs (default 0)
 #   BENCH_MILLION_TOKENS    tokens of the large store (default 1000000)
 #   BENCH_MILLION_DURATION  seconds of each of its runs (default 60)
+#   BENCH_MILLION_FLUSH     the million servers' --flush-interval, 1 to
+#                   60 (default 5: twelve flushes a minute, each of the
+#                   uses of 5 s, where enrtd's own default makes one;
+#                   with 60, give each run at least 120 s so that it
+#                   holds a whole flush wherever the flushes fall)
 #   BENCH_MILLION_DIR       where its data directories go (default
 #                   /dev/shm when it is a writable directory, else TMPDIR:
 #                   on a RAM disk a durable commit costs no disk flush,
@@ -64,6 +70,7 @@ bin=$build/bin
 million=${BENCH_MILLION:-0}
 million_tokens=${BENCH_MILLION_TOKENS:-1000000}
 million_duration=${BENCH_MILLION_DURATION:-60}
+million_flush=${BENCH_MILLION_FLUSH:-5}
 if [ -z "${BENCH_MILLION_DIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
 	million_base=/dev/shm
 else
@@ -73,6 +80,12 @@ if ! [[ $duration =~ ^[1-9][0-9]*$ && $rounds =~ ^[1-9][0-9]*$ &&
 	$million_duration =~ ^[1-9][0-9]*$ ]]; then
 	echo "bench: BENCH_DURATION, BENCH_ROUNDS and BENCH_MILLION_DURATION" \
 		"must be whole numbers from 1" >&2
+	exit 2
+fi
+if ! [[ $million_flush =~ ^[1-9][0-9]*$ ]] ||
+	[ "$million_flush" -gt 60 ]; then
+	echo "bench: BENCH_MILLION_FLUSH must be a whole number from 1 to" \
+		"60" >&2
 	exit 2
 fi
 if ! [[ $million =~ ^[01]$ ]]; then
@@ -317,8 +330,8 @@ sample_store() {
 # million_server NAME: a fresh enrtd for the million runs, its data in
 # million_dir/NAME, its pid in $started.
 million_server() {
-	start_enrtd "enrtd-$1" "$million_dir/$1" --flush-interval 5 \
-		--map-size 8192
+	start_enrtd "enrtd-$1" "$million_dir/$1" \
+		--flush-interval "$million_flush" --map-size 8192
 }
 
 if [ "$million" = 1 ]; then
@@ -359,12 +372,12 @@ echo
 load_end=$(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null || echo "?")
 python3 - "$work" "$duration" "$rounds" "${BENCH_ARGS:-}" "$load_start" \
 	"$load_end" "$million" "$million_tokens" "$million_duration" \
-	"$million_base" "$placement" <<'EOF'
+	"$million_base" "$placement" "$million_flush" <<'EOF'
 import csv, json, os, re, sys
 
 (work, duration, rounds, extra, load_start, load_end, million,
  million_tokens, million_duration, million_base,
- placement) = sys.argv[1:12]
+ placement, million_flush) = sys.argv[1:13]
 rounds = int(rounds)
 
 def path(name, r, ext):
@@ -490,7 +503,8 @@ if million == "1":
     print("The store at %s tokens: data directories on %s; Introspect at 64 "
           "in flight" % (million_tokens, million_base))
     print("over ipc for %s s on each of three fresh servers, one after the "
-          "other." % million_duration)
+          "other, each" % million_duration)
+    print("flushing last-used times every %s s." % million_flush)
     rows = []
     for label, d in (("1,000 tokens stored", small[0]),
                      ("%s tokens stored" % million_tokens, large),
@@ -524,15 +538,15 @@ if million == "1":
                 rows.append((float(t), int(txn)))
         if len(rows) >= 2:
             (t0, x0), (t1, x1) = rows[0], rows[-1]
-            intervals = (t1 - t0) / 5.0
+            intervals = (t1 - t0) / float(million_flush)
             txn_per_interval = (x1 - x0) / intervals
             # Samples a second apart may catch one flush more or less
             # than the window holds.
             txn_slack = (intervals + 1) / intervals
             print("During its Introspect load (%.0f s of it sampled): %d "
                   "write transactions at a last-used" % (t1 - t0, x1 - x0))
-            print("flush interval of 5 s: %.2f write transactions per "
-                  "flush interval." % txn_per_interval)
+            print("flush interval of %s s: %.2f write transactions per "
+                  "flush interval." % (million_flush, txn_per_interval))
 
 # ---- the targets, each a ratio of this run
 def fmt(v):
