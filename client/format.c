@@ -129,22 +129,44 @@ char_digit(uint8_t c, uint32_t *bad)
 }
 
 /*
- * Works digit by digit in out itself: for each input byte, the number
- * held in out is multiplied by 256 and the byte added.  No buffer is
- * needed, and the carry that falls off the top is the overflow.
+ * Reads up to four bytes of raw from at as one big-endian number; the
+ * first group is the short one, so that every later group is four.
+ */
+static uint64_t
+byte_group(const uint8_t *raw, size_t at, size_t len)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		v = v << 8 | raw[at + i];
+	}
+	return v;
+}
+
+/*
+ * Works digit by digit in out itself: for each group of input bytes, the
+ * number held in out is multiplied by 256 for every byte of the group
+ * and the group added.  No buffer is needed, and the carry that falls
+ * off the top is the overflow.  Four bytes a group, where one byte at a
+ * time was most of the cost of a new token's text, still keeps the
+ * carry within 64 bits: a digit times 2^32, plus a carry below 2^32.
+ * Every loop runs a number of times fixed by width and n, and dividing
+ * by the constant 62 is a multiplication, so no step depends on the
+ * secret's bytes.
  */
 bool
 format_base62(char *out, size_t width, const uint8_t *raw, size_t n)
 {
-	uint32_t overflow = 0;
-	uint32_t carry;
-	size_t i, j;
+	uint64_t overflow = 0;
+	uint64_t carry;
+	size_t at, len, j;
 
 	memset(out, 0, width);
-	for (i = 0; i < n; i++) {
-		carry = raw[i];
+	for (at = 0; at < n; at += len) {
+		len = at == 0 && n % 4 != 0 ? n % 4 : 4;
+		carry = byte_group(raw, at, len);
 		for (j = width; j > 0; j--) {
-			carry += (uint32_t)(uint8_t)out[j - 1] * 256u;
+			carry += (uint64_t)(uint8_t)out[j - 1] << (8 * len);
 			out[j - 1] = (char)(carry % 62);
 			carry /= 62;
 		}
