@@ -197,6 +197,33 @@ base62_refuses_a_number_wider_than_width(void **state)
 	assert_int_equal(out[0], 'z');
 }
 
+/*
+ * Lengths that are not a multiple of four: the first group of bytes is
+ * the short one, and a number that fits once it is read that way but
+ * not in width digits is still refused.
+ */
+static void
+base62_of_odd_lengths_is_known(void **state)
+{
+	const uint8_t five[5] = {0x01, 0x02, 0x03, 0x04, 0x05};
+	const uint8_t seven[7] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07};
+	const uint8_t ones[7] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+	char out[11] = {0};
+
+	assert_true(format_base62(out, 6, five, sizeof(five)));
+	assert_string_equal(out, "4iwreH");
+	assert_true(format_base62(out, 10, seven, sizeof(seven)));
+	assert_string_equal(out, "01IYT0XLWR");
+	assert_true(format_base62(out, 10, ones, sizeof(ones)));
+	assert_string_equal(out, "5K1WLnfhB1");
+
+	/* 62^6 < 2^40 - 1 < 62^7 */
+	memset(out, 0, sizeof(out));
+	assert_true(format_base62(out, 7, ones, 5));
+	assert_string_equal(out, "JMAIjoV");
+	assert_false(format_base62(out, 6, ones, 5));
+}
+
 /* ---- whole secrets ---- */
 
 static void
@@ -784,6 +811,7 @@ main(void)
 	    cmocka_unit_test(base62_of_16_bytes_is_known),
 	    cmocka_unit_test(base62_of_checksums_is_known),
 	    cmocka_unit_test(base62_refuses_a_number_wider_than_width),
+	    cmocka_unit_test(base62_of_odd_lengths_is_known),
 	    cmocka_unit_test(secret_of_fixed_bytes_is_known),
 	    cmocka_unit_test(secret_of_zero_and_max_are_known),
 	    cmocka_unit_test(generated_secrets_pass_the_check),
