@@ -128,14 +128,13 @@ char_digit(uint8_t c, uint32_t *bad)
 	       (lo & (c - 'a' + 36));
 }
 
-/*
- * Reads up to four bytes of raw from at as one big-endian number; the
- * first group is the short one, so that every later group is four.
- */
-static uint64_t
+/* Up to GROUP_BYTES bytes of raw from at, as one big-endian number. */
+#define GROUP_BYTES 3
+
+static uint32_t
 byte_group(const uint8_t *raw, size_t at, size_t len)
 {
-	uint64_t v = 0;
+	uint32_t v = 0;
 
 	for (size_t i = 0; i < len; i++) {
 		v = v << 8 | raw[at + i];
@@ -147,26 +146,26 @@ byte_group(const uint8_t *raw, size_t at, size_t len)
  * Works digit by digit in out itself: for each group of input bytes, the
  * number held in out is multiplied by 256 for every byte of the group
  * and the group added.  No buffer is needed, and the carry that falls
- * off the top is the overflow.  Four bytes a group, where one byte at a
- * time was most of the cost of a new token's text, still keeps the
- * carry within 64 bits: a digit times 2^32, plus a carry below 2^32.
- * Every loop runs a number of times fixed by width and n, and dividing
- * by the constant 62 is a multiplication, so no step depends on the
- * secret's bytes.
+ * off the top is the overflow.  With groups of three bytes the carry
+ * stays below 2^24, so a digit times 2^24 plus the carry is below 2^30:
+ * 32-bit arithmetic, whose division by the constant 62 compilers make a
+ * multiplication on every target.  Every loop runs a number of times
+ * fixed by width and n, so no step depends on the secret's bytes.
  */
 bool
 format_base62(char *out, size_t width, const uint8_t *raw, size_t n)
 {
-	uint64_t overflow = 0;
-	uint64_t carry;
+	uint32_t overflow = 0;
+	uint32_t carry;
 	size_t at, len, j;
 
 	memset(out, 0, width);
-	for (at = 0; at < n; at += len) {
-		len = at == 0 && n % 4 != 0 ? n % 4 : 4;
+	/* The first group takes what is left over, so the others are full. */
+	len = n % GROUP_BYTES != 0 ? n % GROUP_BYTES : GROUP_BYTES;
+	for (at = 0; at < n; at += len, len = GROUP_BYTES) {
 		carry = byte_group(raw, at, len);
 		for (j = width; j > 0; j--) {
-			carry += (uint64_t)(uint8_t)out[j - 1] << (8 * len);
+			carry += (uint32_t)(uint8_t)out[j - 1] << (8 * len);
 			out[j - 1] = (char)(carry % 62);
 			carry /= 62;
 		}

@@ -198,22 +198,30 @@ base62_refuses_a_number_wider_than_width(void **state)
 }
 
 /*
- * Lengths that are not a multiple of four: the first group of bytes is
- * the short one, and a number that fits once it is read that way but
- * not in width digits is still refused.
+ * Inputs of every length modulo the three bytes base62 reads at a time:
+ * the digits are those of the whole big-endian number, and a number too
+ * wide for width is still refused.
  */
 static void
-base62_of_odd_lengths_is_known(void **state)
+base62_of_any_length_is_known(void **state)
 {
-	const uint8_t five[5] = {0x01, 0x02, 0x03, 0x04, 0x05};
+	const uint8_t six[6] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06};
 	const uint8_t seven[7] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07};
+	const uint8_t five[5] = {0x01, 0x02, 0x03, 0x04, 0x05};
 	const uint8_t ones[7] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+	const uint8_t two[2] = {0xFF, 0xFE};
 	char out[11] = {0};
 
-	assert_true(format_base62(out, 6, five, sizeof(five)));
-	assert_string_equal(out, "4iwreH");
+	assert_true(format_base62(out, 9, six, sizeof(six)));
+	assert_string_equal(out, "00JVb3WII");
 	assert_true(format_base62(out, 10, seven, sizeof(seven)));
 	assert_string_equal(out, "01IYT0XLWR");
+	memset(out, 0, sizeof(out));
+	assert_true(format_base62(out, 6, five, sizeof(five)));
+	assert_string_equal(out, "4iwreH");
+	assert_true(format_base62(out, 3, two, sizeof(two)));
+	assert_memory_equal(out, "H30", 3);
+	memset(out, 0, sizeof(out));
 	assert_true(format_base62(out, 10, ones, sizeof(ones)));
 	assert_string_equal(out, "5K1WLnfhB1");
 
@@ -222,6 +230,15 @@ base62_of_odd_lengths_is_known(void **state)
 	assert_true(format_base62(out, 7, ones, 5));
 	assert_string_equal(out, "JMAIjoV");
 	assert_false(format_base62(out, 6, ones, 5));
+}
+
+static void
+base62_of_nothing_is_zeros(void **state)
+{
+	char out[4] = {0};
+
+	assert_true(format_base62(out, 3, NULL, 0));
+	assert_string_equal(out, "000");
 }
 
 /* ---- whole secrets ---- */
@@ -811,7 +828,8 @@ main(void)
 	    cmocka_unit_test(base62_of_16_bytes_is_known),
 	    cmocka_unit_test(base62_of_checksums_is_known),
 	    cmocka_unit_test(base62_refuses_a_number_wider_than_width),
-	    cmocka_unit_test(base62_of_odd_lengths_is_known),
+	    cmocka_unit_test(base62_of_any_length_is_known),
+	    cmocka_unit_test(base62_of_nothing_is_zeros),
 	    cmocka_unit_test(secret_of_fixed_bytes_is_known),
 	    cmocka_unit_test(secret_of_zero_and_max_are_known),
 	    cmocka_unit_test(generated_secrets_pass_the_check),
