@@ -128,9 +128,10 @@ char_digit(uint8_t c, uint32_t *bad)
 	       (lo & (c - 'a' + 36));
 }
 
-/* Up to GROUP_BYTES bytes of raw from at, as one big-endian number. */
+/* How many bytes of its input format_base62 takes at a time. */
 #define GROUP_BYTES 3
 
+/* Up to GROUP_BYTES bytes of raw from at, as one big-endian number. */
 static uint32_t
 byte_group(const uint8_t *raw, size_t at, size_t len)
 {
